@@ -1,0 +1,112 @@
+"""One frozen settings object, read once from the environment (and `.env`).
+
+Every knob is read here and validated at start so that a typo in a deployment fails
+the process immediately with the variable's name, instead of surfacing as a wrong
+answer to a parent hours later.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from bot.errors import ConfigError
+
+DEFAULT_DATABASE_PATH = Path("data") / "bot.db"
+SUPPORTED_LOCALES = ("en", "es", "ar")
+
+
+def default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{DEFAULT_DATABASE_PATH}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=default_database_url)
+    bot_timezone: str = "America/Los_Angeles"
+    telegram_bot_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+    public_base_url: str | None = None
+    organizers: frozenset[str] = frozenset()
+    admin_password: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.bot_timezone)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Merge `.env` under the real environment (the environment wins, as in 12-factor)."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        return cls._parse(values)
+
+    @classmethod
+    def _parse(cls, env: Mapping[str, str]) -> Settings:
+        def text(name: str) -> str | None:
+            raw = env.get(name, "").strip()
+            return raw or None
+
+        timezone = text("BOT_TIMEZONE") or cls.bot_timezone
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError("BOT_TIMEZONE", f"unknown time zone {timezone!r}") from exc
+
+        port_text = text("PORT") or str(cls.port)
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ConfigError("PORT", f"must be a port number, got {port_text!r}")
+
+        database_url = text("DATABASE_URL") or default_database_url()
+        if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ConfigError(
+                "DATABASE_URL",
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg://",
+            )
+
+        urls = {
+            name: text(name)
+            for name in ("TELEGRAM_API_BASE_URL", "TWILIO_API_BASE_URL", "PUBLIC_BASE_URL")
+        }
+        for name, url in urls.items():
+            if url is not None and urlsplit(url).scheme not in ("http", "https"):
+                raise ConfigError(name, f"must be an http(s) URL, got {url!r}")
+
+        organizers = frozenset(
+            item.strip() for item in (text("ORGANIZERS") or "").split(",") if item.strip()
+        )
+        return cls(
+            database_url=database_url,
+            bot_timezone=timezone,
+            telegram_bot_token=text("TELEGRAM_BOT_TOKEN"),
+            telegram_webhook_secret=text("TELEGRAM_WEBHOOK_SECRET"),
+            telegram_api_base_url=(urls["TELEGRAM_API_BASE_URL"] or cls.telegram_api_base_url),
+            twilio_account_sid=text("TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=text("TWILIO_AUTH_TOKEN"),
+            twilio_from_number=text("TWILIO_FROM_NUMBER"),
+            twilio_messaging_service_sid=text("TWILIO_MESSAGING_SERVICE_SID"),
+            twilio_api_base_url=urls["TWILIO_API_BASE_URL"] or cls.twilio_api_base_url,
+            public_base_url=urls["PUBLIC_BASE_URL"],
+            organizers=organizers,
+            admin_password=text("ADMIN_PASSWORD"),
+            host=text("HOST") or cls.host,
+            port=int(port_text),
+        )

@@ -1,0 +1,146 @@
+"""One conversation turn: inbound message in, replies in the outbox, in one transaction.
+
+Whatever the channel, a turn de-duplicates the provider's message id, finds or creates
+the contact, settles the language, routes the text, runs the handler, saves the
+contact's dialogue state and queues the replies, and commits all of it together: a
+crash half-way leaves neither a reply without its state nor state without its reply.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot import outbox
+from bot.catalog_cache import CatalogCache
+from bot.i18n import DEFAULT_LANGUAGE, I18n
+from bot.langdetect import detect_language, language_from_code
+from bot.messages import InboundMessage, Reply
+from bot.router import Intent, Match, route
+from bot.store import contacts as contact_store
+from bot.store.contacts import Contact
+from bot.store.tables import inbound_seen
+from bot.store.upsert import insert_for
+from handlers.context import Context, Handler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    duplicate: bool
+    intent: Intent | None
+    language: str
+    replies: int
+
+
+def settle_language(contact: Contact, message: InboundMessage, match: Match) -> str:
+    """The language to answer in, updating the contact's remembered one when warranted.
+
+    Precedence: an explicit choice; else what the contact's earlier messages showed;
+    else the client's language code; else the text itself. A clear greeting or a
+    sentence in another language (Arabic script, or two or more keyword-detected
+    words) moves a contact whose language was only guessed, so "hi" then "hola"
+    answers in Spanish, while a lone English keyword from a Spanish speaker does not.
+    """
+    if contact.locale_chosen and contact.locale:
+        return contact.locale
+    detection = detect_language(message.text)
+    strong = detection.source == "script" or (
+        detection.source == "keywords"
+        and (match.intent is Intent.GREETING or len(message.text.split()) >= 2)
+    )
+    if contact.locale is None:
+        hinted = language_from_code(message.language_hint)
+        contact.locale = (strong and detection.language) or hinted or detection.language
+    elif strong and detection.language:
+        contact.locale = detection.language
+    return contact.locale or DEFAULT_LANGUAGE
+
+
+class Conversation:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        handlers: Mapping[Intent, Handler],
+        i18n: I18n,
+        catalog: CatalogCache,
+        zone: ZoneInfo,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._engine = engine
+        self._handlers = handlers
+        self._i18n = i18n
+        self._catalog = catalog
+        self._zone = zone
+        self._clock = clock
+
+    async def handle(self, message: InboundMessage) -> TurnResult:
+        try:
+            return await self._turn(message)
+        except Exception:
+            # A bug in one feature costs the person an apology, not an answer; the
+            # failed turn's writes are rolled back whole.
+            log.exception("conversation turn failed on %s", message.address.channel)
+            return await self._apologise(message)
+
+    async def _turn(self, message: InboundMessage) -> TurnResult:
+        async with self._engine.begin() as connection:
+            if message.external_id and not await self._first_sight(connection, message):
+                return TurnResult(True, None, DEFAULT_LANGUAGE, 0)
+            now = self._clock()
+            contact = await contact_store.touch(
+                connection, message.address, now, message.display_name
+            )
+            match = route(message.text)
+            language = settle_language(contact, message, match)
+            snapshot = await self._catalog.current(connection)
+            context = Context(
+                contact=contact,
+                tr=self._i18n[language],
+                i18n=self._i18n,
+                catalog=snapshot.catalog,
+                index=snapshot.index,
+                now=now,
+                zone=self._zone,
+                db=connection,
+            )
+            replies = await self._handlers[match.intent](message, match, context)
+            await contact_store.save_dialogue(connection, contact)
+            await outbox.enqueue_replies(
+                connection, message.address, contact.id, context.tr.language, replies, now
+            )
+            return TurnResult(False, match.intent, context.tr.language, len(replies))
+
+    async def _apologise(self, message: InboundMessage) -> TurnResult:
+        async with self._engine.begin() as connection:
+            now = self._clock()
+            contact = await contact_store.touch(connection, message.address, now)
+            tr = self._i18n[contact.locale or DEFAULT_LANGUAGE]
+            apology = Reply(
+                tr.gettext("Sorry, something went wrong on our side. Please try again in a moment.")
+            )
+            await outbox.enqueue_replies(
+                connection, message.address, contact.id, tr.language, [apology], now
+            )
+        return TurnResult(False, None, tr.language, 1)
+
+    @staticmethod
+    async def _first_sight(connection: AsyncConnection, message: InboundMessage) -> bool:
+        """Record the provider's message id; False if it was already handled (a retry)."""
+        statement = (
+            insert_for(connection, inbound_seen)
+            .values(
+                channel=message.address.channel.value,
+                external_id=message.external_id,
+                created_at=message.received_at,
+            )
+            .on_conflict_do_nothing()
+        )
+        result = await connection.execute(statement)
+        return bool(result.rowcount)

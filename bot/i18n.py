@@ -1,0 +1,103 @@
+"""Translations and locale-aware formatting for everything a person reads.
+
+Catalogs live in `locales/` as gettext `.po` files managed with pybabel. They are compiled
+in memory when the process starts (with Babel, the same code as `pybabel compile`), so a
+stale or hand-edited `.mo` can never be served. Log lines are not translated.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from io import BytesIO
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_time, get_timezone_name
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+LANGUAGES = ("en", "es", "ar")
+DEFAULT_LANGUAGE = "en"
+
+# Babel derives Arabic's Plural-Forms from CLDR with "many" and "other" swapped
+# (python-babel/babel#816): 100 would pick the "many" string and 11 the "other" one.
+# The .po header carries this standard gettext expression instead; tests pin it.
+ARABIC_PLURAL_FORMS = (
+    "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : "
+    "n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);"
+)
+
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "ar": "العربية"}
+
+
+def compile_catalog(po_path: Path) -> gettext.GNUTranslations:
+    """Compile one `.po` file in memory; untranslated and fuzzy entries fall back to msgid."""
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, domain=DOMAIN)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Text and formats for one language; handlers receive one in their context."""
+
+    language: str
+    translations: gettext.NullTranslations
+
+    @property
+    def locale(self) -> Locale:
+        return Locale.parse(self.language)
+
+    @property
+    def rtl(self) -> bool:
+        return self.language == "ar"
+
+    def gettext(self, message: str, **params: object) -> str:
+        text = self.translations.gettext(message)
+        return text.format(**params) if params else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **params: object) -> str:
+        text = self.translations.ngettext(singular, plural, n)
+        return text.format(n=n, **params)
+
+    def date(self, moment: datetime, zone: ZoneInfo) -> str:
+        """A full date, weekday first, as people write it in this language."""
+        return format_date(moment.astimezone(zone), "full", locale=self.language)
+
+    def short_date(self, moment: datetime, zone: ZoneInfo) -> str:
+        return format_date(moment.astimezone(zone), "long", locale=self.language)
+
+    def when(self, moment: datetime, zone: ZoneInfo) -> str:
+        """Date, time and the zone's everyday name ("Pacific Time")."""
+        local = moment.astimezone(zone)
+        return self.gettext(
+            "{date} at {time} ({zone})",
+            date=format_date(local, "full", locale=self.language),
+            time=format_time(local, "short", locale=self.language),
+            zone=get_timezone_name(zone, "long", locale=self.language),
+        )
+
+
+class I18n:
+    """Every language's translator, compiled once at start."""
+
+    def __init__(self, locales_dir: Path = LOCALES_DIR) -> None:
+        self._translators: Mapping[str, Translator] = {
+            language: Translator(
+                language,
+                compile_catalog(locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"),
+            )
+            for language in LANGUAGES
+        }
+
+    def __getitem__(self, language: str) -> Translator:
+        return self._translators.get(language) or self._translators[DEFAULT_LANGUAGE]

@@ -1,0 +1,178 @@
+"""The one outbox every outgoing message passes through (design §1).
+
+A row is written in the same transaction as the state change that caused it, then
+claimed by a dispatcher in a single UPDATE … RETURNING, so a message is either in the
+table waiting or claimed by exactly one sender, across processes and restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.messages import (
+    Address,
+    Button,
+    ChannelName,
+    OutboundKind,
+    OutboundMessage,
+    Priority,
+    Reply,
+)
+from bot.store.tables import contacts, outbox
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"  # not sent on purpose: the address opted out
+
+
+PRIORITY_OF_KIND = {
+    OutboundKind.REPLY: Priority.REPLY,
+    OutboundKind.CONSENT: Priority.REPLY,
+    OutboundKind.NOTICE: Priority.NOTICE,
+    OutboundKind.REMINDER: Priority.NOTICE,
+    OutboundKind.BROADCAST: Priority.BULK,
+}
+
+
+async def enqueue_replies(
+    connection: AsyncConnection,
+    address: Address,
+    contact_id: int | None,
+    locale: str,
+    replies: Sequence[Reply],
+    now: datetime,
+) -> None:
+    """Queue a conversation turn's replies, in order, for immediate sending."""
+    if not replies:
+        return
+    await connection.execute(
+        outbox.insert(),
+        [
+            {
+                "channel": address.channel.value,
+                "address": address.id,
+                "contact_id": contact_id,
+                "kind": reply.kind.value,
+                "priority": PRIORITY_OF_KIND[reply.kind],
+                "locale": locale,
+                "body": reply.text,
+                "buttons": [[b.label, b.payload] for b in reply.buttons],
+                "status": Status.QUEUED.value,
+                "send_after": now,
+                "attempts": 0,
+                "created_at": now,
+            }
+            for reply in replies
+        ],
+    )
+
+
+def _message(row: Any) -> OutboundMessage:
+    return OutboundMessage(
+        id=row.id,
+        address=Address(ChannelName(row.channel), row.address),
+        text=row.body,
+        locale=row.locale,
+        kind=OutboundKind(row.kind),
+        buttons=tuple(Button(label, payload) for label, payload in row.buttons),
+        attempts=row.attempts,
+    )
+
+
+async def claim(
+    connection: AsyncConnection,
+    channel: ChannelName,
+    worker: str,
+    now: datetime,
+    limit: int = 50,
+) -> list[OutboundMessage]:
+    """Atomically take up to `limit` due messages of `channel`, replies first.
+
+    One UPDATE whose WHERE picks the rows: on SQLite the statement holds the write lock
+    from start to end, on PostgreSQL `FOR UPDATE SKIP LOCKED` lets concurrent workers
+    take disjoint batches instead of queueing behind each other.
+    """
+    due = (
+        select(outbox.c.id)
+        .where(
+            outbox.c.channel == channel.value,
+            outbox.c.status == Status.QUEUED.value,
+            outbox.c.send_after <= now,
+        )
+        .order_by(outbox.c.priority, outbox.c.id)
+        .limit(limit)
+    )
+    if connection.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    statement = (
+        update(outbox)
+        .where(outbox.c.id.in_(due.scalar_subquery()))
+        .values(
+            status=Status.SENDING.value,
+            claimed_by=worker,
+            claimed_at=now,
+            attempts=outbox.c.attempts + 1,
+        )
+        .returning(*outbox.c)
+    )
+    rows = (await connection.execute(statement)).all()
+    return sorted((_message(row) for row in rows), key=lambda m: m.id)
+
+
+async def opted_out_among(
+    connection: AsyncConnection, messages: Sequence[OutboundMessage]
+) -> set[Address]:
+    """Which of these recipients have opted out right now (checked at send time)."""
+    addresses = {m.address for m in messages}
+    if not addresses:
+        return set()
+    rows = await connection.execute(
+        select(contacts.c.channel, contacts.c.address).where(
+            contacts.c.opted_out.is_(True),
+            contacts.c.channel.in_({a.channel.value for a in addresses}),
+            contacts.c.address.in_({a.id for a in addresses}),
+        )
+    )
+    return {Address(ChannelName(r.channel), r.address) for r in rows} & addresses
+
+
+async def finish(
+    connection: AsyncConnection,
+    message_id: int,
+    status: Status,
+    now: datetime,
+    provider_id: str | None = None,
+    error: str | None = None,
+) -> None:
+    values: dict[str, Any] = {"status": status.value, "last_error": error}
+    if provider_id is not None:
+        values["provider_id"] = provider_id
+    if status is Status.SENT:
+        values["sent_at"] = now
+    await connection.execute(
+        update(outbox)
+        .where(and_(outbox.c.id == message_id, outbox.c.status == Status.SENDING.value))
+        .values(**values)
+    )
+
+
+async def retry_later(
+    connection: AsyncConnection, message_id: int, send_after: datetime, error: str | None
+) -> None:
+    """Put a claimed message back in the queue, not before `send_after`."""
+    await connection.execute(
+        update(outbox)
+        .where(and_(outbox.c.id == message_id, outbox.c.status == Status.SENDING.value))
+        .values(status=Status.QUEUED.value, send_after=send_after, last_error=error)
+    )

@@ -1,0 +1,337 @@
+"""Text → intent: one normaliser, one trilingual keyword table, first match wins.
+
+The order of `RULES` is the precedence. Consent words come first and only as the whole
+message (rule 1: "STOP" opts out, "stop sending me the report" does not). Free text that
+matches nothing becomes a catalog search: the explicit fallback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from catalog.normalize import normalize, stem, tokens
+
+
+class Intent(StrEnum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    HELP = "help"
+    CHOOSE = "choose"  # a bare number picks an item of the last menu
+    MORE = "more"
+    SET_LANGUAGE = "set_language"
+    LANGUAGE_MENU = "language_menu"
+    UNSUBSCRIBE = "unsubscribe"
+    SUBSCRIBE = "subscribe"
+    RESOURCES = "resources"
+    NEXT = "next"
+    LIST = "list"
+    GREETING = "greeting"
+    THANKS = "thanks"
+    SEARCH = "search"
+    EMPTY = "empty"  # nothing readable: emoji, punctuation, blank
+
+
+@dataclass(frozen=True)
+class Match:
+    intent: Intent
+    argument: str = ""  # the rest of the message (a search query), a number or a language
+
+
+# Whole-message words (design rule 1). Checked on the normalised, punctuation-free text.
+OPT_OUT_WORDS = frozenset(
+    {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "alto", "parar", "baja"}
+    | {"توقف", "الغاء"}
+)
+OPT_IN_WORDS = frozenset(
+    {"start", "unstop", "yes", "si", "alta", "iniciar", "comenzar", "reanudar"}
+    | {"ابدا", "نعم", "استئناف"}
+)
+HELP_WORDS = frozenset({"help", "ayuda", "info", "menu", "مساعده", "القائمه"})
+MORE_WORDS = frozenset({"more", "mas", "المزيد", "اكثر", "more please", "mas por favor"})
+
+LANGUAGE_WORDS = {
+    "en": ("english", "ingles", "in english", "en ingles", "انجليزي", "الانجليزيه", "بالانجليزي"),
+    "es": (
+        "espanol",
+        "spanish",
+        "castellano",
+        "in spanish",
+        "en espanol",
+        "اسباني",
+        "الاسبانيه",
+        "بالاسباني",
+    ),
+    "ar": ("arabic", "arabe", "in arabic", "en arabe", "عربي", "العربيه", "بالعربي", "بالعربيه"),
+}
+
+# (intent, phrases). A phrase matches when its words appear consecutively in the message.
+RULES: tuple[tuple[Intent, tuple[str, ...]], ...] = (
+    (
+        Intent.LANGUAGE_MENU,
+        ("language", "languages", "idioma", "idiomas", "lengua", "اللغه", "لغه", "اللغات"),
+    ),
+    (
+        Intent.UNSUBSCRIBE,
+        (
+            "unsubscribe",
+            "desuscribir",
+            "desuscribirme",
+            "cancelar suscripcion",
+            "stop reminders",
+            "stop all reminders",
+            "no reminders",
+            "no more reminders",
+            "cancel reminders",
+            "unsubscribe from reminders",
+            "sin recordatorios",
+            "no mas recordatorios",
+            "cancelar recordatorios",
+            "quitar recordatorios",
+            "ya no quiero recordatorios",
+            "darme de baja",
+            "الغاء التذكير",
+            "الغاء التذكيرات",
+            "ايقاف التذكير",
+            "لا اريد تذكير",
+            "الغاء الاشتراك",
+        ),
+    ),
+    (
+        Intent.SUBSCRIBE,
+        (
+            "subscribe",
+            "remind me",
+            "reminder",
+            "reminders",
+            "notify me",
+            "sign me up",
+            "suscribir",
+            "suscribirme",
+            "suscribete",
+            "suscripcion",
+            "recordatorio",
+            "recordatorios",
+            "recuerdame",
+            "avisame",
+            "اشترك",
+            "اشتراك",
+            "ذكرني",
+            "تذكير",
+            "نبهني",
+        ),
+    ),
+    (
+        Intent.RESOURCES,
+        (
+            "resources",
+            "resource",
+            "report",
+            "slides",
+            "slide deck",
+            "materials",
+            "documents",
+            "handouts",
+            "recursos",
+            "informe",
+            "reporte",
+            "diapositivas",
+            "presentacion",
+            "materiales",
+            "documentos",
+            "موارد",
+            "مصادر",
+            "تقرير",
+            "شرائح",
+            "مواد",
+            "عرض تقديمي",
+        ),
+    ),
+    (
+        Intent.NEXT,
+        (
+            "next",
+            "upcoming",
+            "when",
+            "proxima",
+            "proximo",
+            "siguiente",
+            "cuando",
+            "قادمه",
+            "قادم",
+            "متي",
+            "موعد",
+            "تاليه",
+            "جايه",
+        ),
+    ),
+    (
+        Intent.LIST,
+        (
+            "sessions",
+            "list",
+            "schedule",
+            "calendar",
+            "recordings",
+            "videos",
+            "sesiones",
+            "lista",
+            "calendario",
+            "grabaciones",
+            "جلسات",
+            "قائمه",
+            "جدول",
+            "تسجيلات",
+            "فيديوهات",
+        ),
+    ),
+    (
+        Intent.HELP,
+        (
+            "help",
+            "what can you do",
+            "how does this work",
+            "ayuda",
+            "ayudame",
+            "que puedes hacer",
+            "como funciona",
+            "مساعده",
+            "ساعدني",
+            "ماذا تستطيع",
+            "كيف يعمل",
+        ),
+    ),
+    (
+        Intent.GREETING,
+        (
+            "hi",
+            "hello",
+            "hey",
+            "good morning",
+            "good afternoon",
+            "good evening",
+            "hola",
+            "buenos dias",
+            "buenas tardes",
+            "buenas noches",
+            "buenas",
+            "saludos",
+            "مرحبا",
+            "السلام عليكم",
+            "سلام",
+            "اهلا",
+            "صباح الخير",
+            "مساء الخير",
+        ),
+    ),
+    (
+        Intent.THANKS,
+        (
+            "thanks",
+            "thank you",
+            "thx",
+            "ok",
+            "okay",
+            "gracias",
+            "muchas gracias",
+            "vale",
+            "شكرا",
+            "تمام",
+            "حسنا",
+        ),
+    ),
+)
+
+# Words that may surround a language name without making it a different request:
+# "español por favor", "in English please", "بالعربي لو سمحت".
+LANGUAGE_FILLERS = frozenset(
+    _word
+    for _phrase_text in (
+        "please speak talk write reply answer to me in can you i want prefer",
+        "por favor habla hablame escribe escribeme responde en quiero prefiero puedes",
+        "من فضلك لو سمحت تكلم تكلمني اكتب رد ب اريد ممكن",
+    )
+    for _word in normalize(_phrase_text).split()
+)
+
+CONSENT_HINT = "consent"
+
+_NUMBER = re.compile(r"^#?\s*(\d{1,3})\s*[.)]?$")
+_FUZZY_MIN_LENGTH = 5
+_FUZZY_SCORE = 84.0
+
+
+def _phrase(text: str) -> tuple[str, ...]:
+    return tuple(stem(t) for t in tokens(text))
+
+
+_RULE_PHRASES = tuple((intent, tuple(_phrase(p) for p in phrases)) for intent, phrases in RULES)
+_LANGUAGE_PHRASES = {lang: {_phrase(p) for p in words} for lang, words in LANGUAGE_WORDS.items()}
+_VOCABULARY = sorted(
+    {word for _, phrases in _RULE_PHRASES for phrase in phrases for word in phrase}
+    | {word for phrases in _LANGUAGE_PHRASES.values() for phrase in phrases for word in phrase}
+)
+
+
+@lru_cache(maxsize=16384)
+def _correct(word: str) -> str:
+    """Map a misspelt long word onto the keyword it most resembles ("sesiones" → itself,
+    "reminderz" → "reminders"); short words are left alone to avoid false friends."""
+    if len(word) < _FUZZY_MIN_LENGTH or word.isdigit():
+        return word
+    best = process.extractOne(word, _VOCABULARY, scorer=fuzz.ratio, score_cutoff=_FUZZY_SCORE)
+    return word if best is None else best[0]
+
+
+def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> int:
+    """Index just past the first occurrence of `phrase` in `words`, or -1."""
+    size = len(phrase)
+    for start in range(len(words) - size + 1):
+        if words[start : start + size] == phrase:
+            return start
+    return -1
+
+
+def _rest(words: tuple[str, ...], start: int, size: int) -> str:
+    return " ".join(words[:start] + words[start + size :])
+
+
+def route(text: str) -> Match:
+    """The intent of one inbound message; total (never raises), deterministic."""
+    whole = " ".join(tokens(text))
+    if not whole:
+        return Match(Intent.EMPTY)
+    if whole in OPT_OUT_WORDS:
+        return Match(Intent.OPT_OUT, whole)
+    if whole in OPT_IN_WORDS:
+        return Match(Intent.OPT_IN, whole)
+    if whole in HELP_WORDS:
+        return Match(Intent.HELP)
+    if whole in MORE_WORDS:
+        return Match(Intent.MORE)
+    number = _NUMBER.match(normalize(text).strip())
+    if number:
+        return Match(Intent.CHOOSE, number.group(1))
+
+    original = tuple(whole.split())
+    words = tuple(_correct(stem(t)) for t in original)
+    for language, names in _LANGUAGE_PHRASES.items():
+        for phrase in names:
+            start = _contains(words, phrase)
+            if start >= 0 and all(
+                w in LANGUAGE_FILLERS for w in _rest(words, start, len(phrase)).split()
+            ):
+                return Match(Intent.SET_LANGUAGE, language)
+    for intent, phrases in _RULE_PHRASES:
+        for phrase in phrases:
+            start = _contains(words, phrase)
+            if start >= 0:
+                return Match(intent, _rest(original, start, len(phrase)))
+    if OPT_OUT_WORDS.intersection(original):
+        # "STOP please" is not an opt-out (rule 1); explain how to stop instead.
+        return Match(Intent.HELP, CONSENT_HINT)
+    return Match(Intent.SEARCH, whole)

@@ -1,0 +1,74 @@
+"""Builds the long-lived parts once: engine, schema, translations, catalog, conversation."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.catalog_cache import CatalogCache
+from bot.channels.base import Channel
+from bot.config import Settings
+from bot.conversation import Conversation
+from bot.dispatcher import Dispatcher
+from bot.i18n import I18n
+from bot.messages import ChannelName
+from bot.router import Intent
+from bot.store import catalog_repo
+from bot.store.engine import create_engine, upgrade
+from catalog.io import load_catalog
+from handlers.context import Handler
+
+log = logging.getLogger(__name__)
+
+BUNDLED_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "data" / "catalog.yaml"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    i18n: I18n
+    catalog: CatalogCache
+    conversation: Conversation
+    clock: Callable[[], datetime]
+
+    def dispatcher(self, channels: Mapping[ChannelName, Channel]) -> Dispatcher:
+        worker = f"{socket.gethostname()}:{id(self)}"
+        return Dispatcher(self.engine, channels, worker, self.clock)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def seed_catalog(engine: AsyncEngine, clock: Callable[[], datetime]) -> None:
+    """Import the bundled catalog into an empty database, so a fresh install has content."""
+    async with engine.begin() as connection:
+        if not await catalog_repo.is_empty(connection):
+            return
+        report = await catalog_repo.save(connection, load_catalog(BUNDLED_CATALOG), clock())
+    log.info("imported the bundled catalog: %d items", len(report.added))
+
+
+async def open_runtime(
+    settings: Settings,
+    handlers: Mapping[Intent, Handler],
+    clock: Callable[[], datetime] = utc_now,
+    catalog_max_age: float = 2.0,
+) -> Runtime:
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    await seed_catalog(engine, clock)
+    i18n = I18n()
+    catalog = CatalogCache(max_age=catalog_max_age)
+    conversation = Conversation(engine, handlers, i18n, catalog, settings.zone, clock)
+    return Runtime(settings, engine, i18n, catalog, conversation, clock)

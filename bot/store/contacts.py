@@ -1,0 +1,91 @@
+"""Contacts: one row per (channel, address), with language, consent flag and dialogue state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.messages import Address, ChannelName
+from bot.store.tables import contacts
+from bot.store.upsert import insert_for
+
+
+@dataclass
+class Contact:
+    """A person on one channel; `state` holds the small dialogue memory (last menu, pages)."""
+
+    id: int
+    address: Address
+    locale: str | None
+    locale_chosen: bool
+    opted_out: bool
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def _from_row(row: Any) -> Contact:
+    return Contact(
+        id=row.id,
+        address=Address(ChannelName(row.channel), row.address),
+        locale=row.locale,
+        locale_chosen=row.locale_chosen,
+        opted_out=row.opted_out,
+        state=dict(row.state or {}),
+    )
+
+
+async def touch(
+    connection: AsyncConnection, address: Address, now: datetime, display_name: str | None = None
+) -> Contact:
+    """Create the contact on first contact, else mark it seen; one round trip either way."""
+    insert = insert_for(connection, contacts).values(
+        channel=address.channel.value,
+        address=address.id,
+        display_name=display_name,
+        locale_chosen=False,
+        opted_out=False,
+        state={},
+        created_at=now,
+        last_seen_at=now,
+    )
+    statement = insert.on_conflict_do_update(
+        index_elements=[contacts.c.channel, contacts.c.address],
+        set_={"last_seen_at": now},
+    ).returning(*contacts.c)
+    row = (await connection.execute(statement)).one()
+    return _from_row(row)
+
+
+async def find(connection: AsyncConnection, address: Address) -> Contact | None:
+    row = (
+        await connection.execute(
+            select(contacts).where(
+                contacts.c.channel == address.channel.value, contacts.c.address == address.id
+            )
+        )
+    ).one_or_none()
+    return None if row is None else _from_row(row)
+
+
+async def save_dialogue(connection: AsyncConnection, contact: Contact) -> None:
+    """Persist what a conversation turn may change: language and dialogue state."""
+    await connection.execute(
+        update(contacts)
+        .where(contacts.c.id == contact.id)
+        .values(locale=contact.locale, locale_chosen=contact.locale_chosen, state=contact.state)
+    )
+
+
+async def choose_language(
+    connection: AsyncConnection, address: Address, language: str, now: datetime
+) -> None:
+    """Record an explicit language choice made outside a conversation (e.g. `chat --lang`)."""
+    contact = await touch(connection, address, now)
+    await connection.execute(
+        update(contacts)
+        .where(contacts.c.id == contact.id)
+        .values(locale=language, locale_chosen=True)
+    )

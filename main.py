@@ -1,0 +1,150 @@
+"""Command line and composition root: settings → runtime → the sub-command asked for."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from bot.channels.console import ConsoleChannel
+from bot.config import SUPPORTED_LOCALES, Settings
+from bot.errors import ConfigError
+from bot.messages import Address, ChannelName, InboundMessage
+from bot.runtime import Runtime, open_runtime
+from bot.store import catalog_repo
+from bot.store import contacts as contact_store
+from bot.store.engine import create_engine, upgrade
+from catalog.errors import CatalogError
+from catalog.io import check_catalog, dump_catalog, load_catalog
+from handlers import HANDLERS
+
+PROMPT = "> "
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    chat = commands.add_parser("chat", help="talk to the bot in the terminal")
+    chat.add_argument("--as", dest="contact", default="terminal", help="contact id to chat as")
+    chat.add_argument("--lang", choices=SUPPORTED_LOCALES, help="answer in this language")
+
+    catalog = commands.add_parser("catalog", help="import, export or check the catalog")
+    catalog_commands = catalog.add_subparsers(dest="action", required=True)
+    importing = catalog_commands.add_parser("import", help="load a YAML or CSV catalog")
+    importing.add_argument("file", type=Path)
+    importing.add_argument(
+        "--replace", action="store_true", help="also remove items the file does not list"
+    )
+    catalog_commands.add_parser("export", help="write the catalog to YAML or CSV").add_argument(
+        "file", type=Path
+    )
+    catalog_commands.add_parser("check", help="validate a file, change nothing").add_argument(
+        "file", type=Path
+    )
+
+    db = commands.add_parser("db", help="database maintenance")
+    db.add_subparsers(dest="action", required=True).add_parser(
+        "upgrade", help="apply pending migrations"
+    )
+    return parser
+
+
+async def _lines(interactive: bool) -> AsyncIterator[str]:
+    """Lines typed at a prompt, or read one per message from a pipe until its end."""
+    while True:
+        if interactive:
+            try:
+                line = await asyncio.to_thread(input, PROMPT)
+            except EOFError:
+                return
+        else:
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line:
+                return
+        yield line.rstrip("\n")
+
+
+async def chat(settings: Settings, contact: str, language: str | None) -> int:
+    runtime = await open_runtime(settings, HANDLERS)
+    try:
+        address = Address(ChannelName.CONSOLE, contact)
+        if language:
+            async with runtime.engine.begin() as connection:
+                await contact_store.choose_language(connection, address, language, runtime.clock())
+        dispatcher = runtime.dispatcher({ChannelName.CONSOLE: ConsoleChannel(sys.stdout)})
+        interactive = sys.stdin.isatty()
+        if interactive:
+            print("Type a message (hi, hola, مرحبا); Ctrl-D to quit.\n")
+        async for line in _lines(interactive):
+            if not line.strip():
+                continue
+            await runtime.conversation.handle(InboundMessage(address, line, runtime.clock()))
+            await dispatcher.drain(ChannelName.CONSOLE)
+    finally:
+        await runtime.close()
+    return 0
+
+
+async def catalog_command(settings: Settings, action: str, file: Path, replace: bool) -> int:
+    if action == "check":
+        _, problems = check_catalog(file)
+        for problem in problems:
+            print(problem)
+        errors = [p for p in problems if p.severity == "error"]
+        print(f"{file}: {len(errors)} error(s), {len(problems) - len(errors)} warning(s)")
+        return 1 if errors else 0
+
+    runtime: Runtime = await open_runtime(settings, HANDLERS)
+    try:
+        if action == "export":
+            async with runtime.engine.connect() as connection:
+                dump_catalog(await catalog_repo.load(connection), file)
+            print(f"wrote {file}")
+            return 0
+        catalog = load_catalog(file)
+        async with runtime.engine.begin() as connection:
+            report = await catalog_repo.save(connection, catalog, runtime.clock(), replace=replace)
+        print(
+            f"imported {file}: {len(report.added)} added, {len(report.updated)} updated, "
+            f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
+        )
+        return 0
+    finally:
+        await runtime.close()
+
+
+async def db_upgrade(settings: Settings) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    print("database is up to date")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        if args.command == "chat":
+            return asyncio.run(chat(settings, args.contact, args.lang))
+        if args.command == "catalog":
+            replace = getattr(args, "replace", False)
+            return asyncio.run(catalog_command(settings, args.action, args.file, replace))
+        return asyncio.run(db_upgrade(settings))
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    except CatalogError as error:
+        print(error, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
