@@ -259,6 +259,9 @@ LANGUAGE_FILLERS = frozenset(
 )
 
 CONSENT_HINT = "consent"
+# Opt-out words that, inside a longer message, still signal "make it stop". Words such
+# as "end" or "cancel" are left out: "when does the session end?" is a question.
+STOP_IN_SENTENCE = frozenset({"stop", "stopall", "unsubscribe", "alto", "parar", "توقف"})
 
 _NUMBER = re.compile(r"^#?\s*(\d{1,3})\s*[.)]?$")
 _FUZZY_MIN_LENGTH = 5
@@ -327,11 +330,12 @@ def route(text: str) -> Match:
             ):
                 return Match(Intent.SET_LANGUAGE, language)
     for intent, phrases in _RULE_PHRASES:
+        if intent is not Intent.UNSUBSCRIBE and STOP_IN_SENTENCE.intersection(original):
+            # "STOP please" is not an opt-out (rule 1), but the person clearly wants
+            # something to stop: explain how, rather than answer the rest of the sentence.
+            return Match(Intent.HELP, CONSENT_HINT)
         for phrase in phrases:
             start = _contains(words, phrase)
             if start >= 0:
                 return Match(intent, _rest(original, start, len(phrase)))
-    if OPT_OUT_WORDS.intersection(original):
-        # "STOP please" is not an opt-out (rule 1); explain how to stop instead.
-        return Match(Intent.HELP, CONSENT_HINT)
     return Match(Intent.SEARCH, whole)

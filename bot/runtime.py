@@ -7,7 +7,6 @@ import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,12 +20,10 @@ from bot.messages import ChannelName
 from bot.router import Intent
 from bot.store import catalog_repo
 from bot.store.engine import create_engine, upgrade
-from catalog.io import load_catalog
+from catalog.io import BUNDLED_CATALOG, load_catalog
 from handlers.context import Handler
 
 log = logging.getLogger(__name__)
-
-BUNDLED_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "data" / "catalog.yaml"
 
 
 def utc_now() -> datetime:

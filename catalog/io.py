@@ -224,12 +224,15 @@ class _Item:
 
     Keys are the YAML spelling (`starts_at`, `title.es`); absent and empty values are
     simply missing, so the validator has one notion of "not given" for both formats.
+    A value of the wrong shape is reported by the reader and remembered in `malformed`,
+    so that one mistake does not also come back as "required".
     """
 
     kind: _Kind
     line: int
     texts: dict[str, _Cell] = field(default_factory=dict)
     lists: dict[str, _ListCell] = field(default_factory=dict)
+    malformed: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -281,9 +284,9 @@ def _read_yaml(text: str, report: _Report) -> list[_Item]:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        context = f" ({exc.context})" if exc.context else ""
+        context = f"{exc.context}: " if exc.context else ""
         report.error(
-            mark.line + 1 if mark else None, None, f"not valid YAML: {exc.problem}{context}"
+            mark.line + 1 if mark else None, None, f"not valid YAML: {context}{exc.problem}"
         )
         return []
     except yaml.reader.ReaderError as exc:
@@ -330,6 +333,7 @@ def _yaml_item(kind: _Kind, node: yaml.MappingNode, report: _Report) -> _Item:
 def _yaml_scalar(item: _Item, key: str, node: yaml.Node, report: _Report) -> None:
     if not isinstance(node, yaml.ScalarNode):
         report.error(_line(node), key, "expected a single value")
+        item.malformed.add(key)
     elif text := _scalar_text(node):
         item.texts[key] = _Cell(text, _line(node))
 
@@ -357,6 +361,7 @@ def _yaml_texts(item: _Item, key: str, node: yaml.Node, report: _Report) -> None
         report.error(
             _line(node), key, "expected one text per language: {en: ..., es: ..., ar: ...}"
         )
+        item.malformed.add(key)
         return
     for language, line, value in _entries(node, report, f"{key}."):
         where = f"{key}.{language}"
@@ -364,6 +369,7 @@ def _yaml_texts(item: _Item, key: str, node: yaml.Node, report: _Report) -> None
             report.error(line, where, f'unknown language "{language}" (use en, es or ar)')
         elif not isinstance(value, yaml.ScalarNode):
             report.error(_line(value), where, "expected a text")
+            item.malformed.add(where)
         elif text := _scalar_text(value):
             item.texts[where] = _Cell(text, _line(value))
 
@@ -528,7 +534,8 @@ def _csv_header(header: list[str], report: _Report) -> list[str | None]:
 def _csv_item(
     row: list[str], columns: list[str | None], line: int, report: _Report
 ) -> _Item | None:
-    if len(row) > len(columns):
+    # Trailing empty cells are what spreadsheets leave behind; only real values are extra.
+    if any(value.strip() for value in row[len(columns) :]):
         report.error(line, None, f"{len(row)} values but the header names {len(columns)} columns")
         return None
     cells = {column: value.strip() for column, value in zip(columns, row, strict=False) if column}
@@ -632,6 +639,8 @@ class _Validator:
     def __init__(self, report: _Report, fmt: Format) -> None:
         self._report = report
         self._fmt = fmt
+        self._topic_ids: set[str] = set()
+        self._session_ids: set[str] = set()
 
     def build(self, items: list[_Item]) -> Catalog:
         by_kind: dict[_Kind, list[_Item]] = {"topic": [], "session": [], "resource": []}
@@ -669,9 +678,9 @@ class _Validator:
         summary = self._localized(item, "summary")
         link = self._localized(item, "link")
         item_id = self._id(item)
-        if item_id is None or zone is None or starts_at is None or duration is None:
+        if item_id is None or zone is None or starts_at is None:
             return None
-        if status is None:
+        if duration is None or status is None:
             return None
         return Session(
             id=item_id,
@@ -830,7 +839,8 @@ class _Validator:
         Keywords are per-language search words, so they have no fallback to check.
         """
         cells = {lang: cell for lang in LANGUAGES if (cell := item.texts.get(f"{key}.{lang}"))}
-        if translated and (cells or required) and "en" not in cells:
+        malformed = key in item.malformed or f"{key}.en" in item.malformed
+        if translated and (cells or required) and "en" not in cells and not malformed:
             self._error(
                 item.line,
                 item,
@@ -859,7 +869,7 @@ class _Validator:
 
     def _required(self, item: _Item, key: str) -> _Cell | None:
         cell = item.texts.get(key)
-        if cell is None:
+        if cell is None and key not in item.malformed:
             self._error(item.line, item, key, "required")
         return cell
 

@@ -124,9 +124,14 @@ class Catalog:
     def session(self, session_id: str) -> Session | None:
         return next((s for s in self.sessions if s.id == session_id), None)
 
-    def upcoming(self, now: datetime) -> list[Session]:
-        """Scheduled sessions not yet over, soonest first."""
-        return [s for s in self.sessions if s.is_upcoming(now)]
+    def upcoming(self, now: datetime, *, include_cancelled: bool = False) -> list[Session]:
+        """Sessions not yet over, soonest first; cancelled ones only when asked for, so a
+        parent who heard about a date can see that it was called off."""
+        return [
+            s
+            for s in self.sessions
+            if s.ends_at > now and (include_cancelled or s.status is SessionStatus.SCHEDULED)
+        ]
 
     def recent(self, now: datetime) -> list[Session]:
         """Sessions already held, newest first: these are the recordings."""

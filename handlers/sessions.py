@@ -20,7 +20,10 @@ LATEST_RECORDINGS = 3
 
 def _all_sessions(ctx: Context) -> list[Item]:
     """Upcoming first (soonest first), then recordings (newest first)."""
-    return [*ctx.catalog.upcoming(ctx.now), *ctx.catalog.recent(ctx.now)]
+    return [
+        *ctx.catalog.upcoming(ctx.now, include_cancelled=True),
+        *ctx.catalog.recent(ctx.now),
+    ]
 
 
 def _session_about(query: str, ctx: Context) -> Session | None:
@@ -40,7 +43,12 @@ async def next_session(message: InboundMessage, match: Match, ctx: Context) -> l
     if upcoming:
         first = upcoming[0]
         ctx.contact.state["last_session"] = first.id
-        lines = [tr.gettext("Next session:"), session_card(first, ctx)]
+        called_off = [
+            session_card(s, ctx)
+            for s in ctx.catalog.upcoming(ctx.now, include_cancelled=True)
+            if s.starts_at < first.starts_at
+        ]
+        lines = [*called_off, tr.gettext("Next session:"), session_card(first, ctx)]
         others = len(upcoming) - 1
         if others:
             lines.append(

@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import delete
 
 from bot.config import Settings
-from bot.runtime import BUNDLED_CATALOG, Runtime, open_runtime
+from bot.runtime import Runtime, open_runtime
 from bot.store import catalog_repo
 from bot.store.tables import consent_events, contacts, inbound_seen, outbox, subscriptions
-from catalog.io import load_catalog
+from catalog.io import BUNDLED_CATALOG, load_catalog
 from handlers import HANDLERS
 from tests.support.chat import Chat, FrozenClock, RecordingChannel
 

@@ -1,0 +1,52 @@
+"""Properties of a conversation turn that hold for every channel."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.messages import InboundMessage, Reply
+from bot.router import Intent
+from bot.runtime import Runtime
+from bot.store.tables import contacts, outbox
+from handlers import HANDLERS
+from tests.support.chat import Chat
+
+
+async def test_a_provider_retry_with_the_same_message_id_is_answered_once(chat: Chat) -> None:
+    first = await chat.say("hi", external_id="tg-1001")
+    second = await chat.say("hi", external_id="tg-1001")
+    assert len(first) == 1
+    assert second == []
+    assert await chat.say("hi", external_id="tg-1002")
+
+
+async def test_a_failing_handler_costs_an_apology_and_rolls_back_its_writes(
+    runtime: Runtime, chat: Chat, monkeypatch: object
+) -> None:
+    async def broken(message: InboundMessage, match: object, ctx: object) -> list[Reply]:
+        raise RuntimeError("feature bug")
+
+    handlers = dict(HANDLERS)
+    handlers[Intent.GREETING] = broken
+    runtime.conversation._handlers = handlers
+    try:
+        answer = await chat.reply("hi")
+    finally:
+        runtime.conversation._handlers = HANDLERS
+    assert answer == "Sorry, something went wrong on our side. Please try again in a moment."
+    assert "Hello!" in await chat.reply("hi")
+
+
+async def test_replies_are_stored_in_the_outbox_before_they_are_sent(
+    runtime: Runtime, chat: Chat
+) -> None:
+    await runtime.conversation.handle(InboundMessage(chat.address, "sessions", runtime.clock()))
+    async with runtime.engine.connect() as connection:
+        queued = await connection.scalar(
+            select(func.count()).select_from(outbox).where(outbox.c.status == "queued")
+        )
+        people = await connection.scalar(select(func.count()).select_from(contacts))
+    assert (queued, people) == (1, 1)
+    assert chat.channel.sent == []
+    await chat.dispatcher.drain(chat.address.channel)
+    assert len(chat.channel.sent) == 1
