@@ -97,6 +97,7 @@ class Conversation:
             contact = await contact_store.touch(
                 connection, message.address, now, message.display_name
             )
+            before = contact_store.dialogue_of(contact)
             match = route(message.text)
             language = settle_language(contact, message, match)
             snapshot = await self._catalog.current(connection)
@@ -111,7 +112,8 @@ class Conversation:
                 db=connection,
             )
             replies = await self._handlers[match.intent](message, match, context)
-            await contact_store.save_dialogue(connection, contact)
+            if contact_store.dialogue_of(contact) != before:
+                await contact_store.save_dialogue(connection, contact)
             await outbox.enqueue_replies(
                 connection, message.address, contact.id, context.tr.language, replies, now
             )

@@ -8,11 +8,12 @@ table waiting or claimed by exactly one sender, across processes and restarts.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.messages import (
@@ -147,32 +148,55 @@ async def opted_out_among(
     return {Address(ChannelName(r.channel), r.address) for r in rows} & addresses
 
 
-async def finish(
-    connection: AsyncConnection,
-    message_id: int,
-    status: Status,
-    now: datetime,
-    provider_id: str | None = None,
-    error: str | None = None,
-) -> None:
-    values: dict[str, Any] = {"status": status.value, "last_error": error}
-    if provider_id is not None:
-        values["provider_id"] = provider_id
-    if status is Status.SENT:
-        values["sent_at"] = now
-    await connection.execute(
-        update(outbox)
-        .where(and_(outbox.c.id == message_id, outbox.c.status == Status.SENDING.value))
-        .values(**values)
-    )
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one claimed message; `retry_at` set means "queue it again then"."""
+
+    message_id: int
+    status: Status
+    provider_id: str | None = None
+    error: str | None = None
+    retry_at: datetime | None = None
 
 
-async def retry_later(
-    connection: AsyncConnection, message_id: int, send_after: datetime, error: str | None
-) -> None:
-    """Put a claimed message back in the queue, not before `send_after`."""
-    await connection.execute(
-        update(outbox)
-        .where(and_(outbox.c.id == message_id, outbox.c.status == Status.SENDING.value))
-        .values(status=Status.QUEUED.value, send_after=send_after, last_error=error)
-    )
+async def record(connection: AsyncConnection, outcomes: Sequence[Outcome], now: datetime) -> None:
+    """Write a batch of outcomes in one statement per kind (sent/failed vs. retried).
+
+    Only rows still marked as sending are touched, so a late outcome can never move a
+    message backwards (for example over a delivery receipt that already arrived).
+    """
+    finished = [o for o in outcomes if o.retry_at is None]
+    retried = [o for o in outcomes if o.retry_at is not None]
+    claimed = and_(outbox.c.id == bindparam("mid"), outbox.c.status == Status.SENDING.value)
+    if finished:
+        await connection.execute(
+            update(outbox)
+            .where(claimed)
+            .values(
+                status=bindparam("new_status"),
+                provider_id=bindparam("pid"),
+                last_error=bindparam("err"),
+                sent_at=bindparam("at"),
+            ),
+            [
+                {
+                    "mid": o.message_id,
+                    "new_status": o.status.value,
+                    "pid": o.provider_id,
+                    "err": o.error,
+                    "at": now if o.status is Status.SENT else None,
+                }
+                for o in finished
+            ],
+        )
+    if retried:
+        await connection.execute(
+            update(outbox)
+            .where(claimed)
+            .values(
+                status=Status.QUEUED.value,
+                send_after=bindparam("after"),
+                last_error=bindparam("err"),
+            ),
+            [{"mid": o.message_id, "after": o.retry_at, "err": o.error} for o in retried],
+        )

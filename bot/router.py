@@ -70,11 +70,9 @@ LANGUAGE_WORDS = {
 }
 
 # (intent, phrases). A phrase matches when its words appear consecutively in the message.
+# UNSUBSCRIBE comes first: it is the one request allowed to contain a STOP word
+# ("stop reminders"); any other message with one gets the consent hint instead.
 RULES: tuple[tuple[Intent, tuple[str, ...]], ...] = (
-    (
-        Intent.LANGUAGE_MENU,
-        ("language", "languages", "idioma", "idiomas", "lengua", "اللغه", "لغه", "اللغات"),
-    ),
     (
         Intent.UNSUBSCRIBE,
         (
@@ -94,12 +92,21 @@ RULES: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             "quitar recordatorios",
             "ya no quiero recordatorios",
             "darme de baja",
+            "no me recuerdes",
+            "don t remind me",
+            "dont remind me",
+            "do not remind me",
+            "لا تذكرني",
             "الغاء التذكير",
             "الغاء التذكيرات",
             "ايقاف التذكير",
             "لا اريد تذكير",
             "الغاء الاشتراك",
         ),
+    ),
+    (
+        Intent.LANGUAGE_MENU,
+        ("language", "languages", "idioma", "idiomas", "lengua", "اللغه", "لغه", "اللغات"),
     ),
     (
         Intent.SUBSCRIBE,
@@ -122,6 +129,7 @@ RULES: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             "اشتراك",
             "ذكرني",
             "تذكير",
+            "تذكيرات",
             "نبهني",
         ),
     ),
@@ -251,11 +259,56 @@ RULES: tuple[tuple[Intent, tuple[str, ...]], ...] = (
 LANGUAGE_FILLERS = frozenset(
     _word
     for _phrase_text in (
-        "please speak talk write reply answer to me in can you i want prefer",
+        "please pls plz speak talk write reply answer to me in can you do i want prefer",
         "por favor habla hablame escribe escribeme responde en quiero prefiero puedes",
-        "من فضلك لو سمحت تكلم تكلمني اكتب رد ب اريد ممكن",
+        "hablas hablar hablarme escribir escribirme responder respondeme",
+        "من فضلك لو سمحت تكلم تكلمني اكتب رد ب اريد ممكن هل يمكن",
     )
     for _word in normalize(_phrase_text).split()
+)
+
+# Words that, somewhere before a SUBSCRIBE phrase, make it an UNSUBSCRIBE: "cancel my
+# subscription", "stop sending reminders", "no quiero recordatorios", "أوقف التذكيرات".
+# A bare "no"/"not"/"لا" is not one: "I did not get the reminder" must not cancel it.
+UNSUBSCRIBE_LEADS = (
+    "cancel",
+    "stop",
+    "end",
+    "quit",
+    "turn off",
+    "switch off",
+    "no more",
+    "no longer",
+    "don t want",
+    "dont want",
+    "do not want",
+    "don t send",
+    "dont send",
+    "do not send",
+    "cancelar",
+    "parar",
+    "alto",
+    "para de",
+    "deja de",
+    "dejen de",
+    "quitar",
+    "quitame",
+    "quiten",
+    "no quiero",
+    "no mas",
+    "no me manden",
+    "no me envien",
+    "الغاء",
+    "الغ",
+    "الغي",
+    "ايقاف",
+    "اوقف",
+    "اوقفوا",
+    "توقف",
+    "توقفوا",
+    "لا اريد",
+    "لا ترسل",
+    "لا ترسلوا",
 )
 
 CONSENT_HINT = "consent"
@@ -274,9 +327,17 @@ def _phrase(text: str) -> tuple[str, ...]:
 
 _RULE_PHRASES = tuple((intent, tuple(_phrase(p) for p in phrases)) for intent, phrases in RULES)
 _LANGUAGE_PHRASES = {lang: {_phrase(p) for p in words} for lang, words in LANGUAGE_WORDS.items()}
+_UNSUBSCRIBE_LEADS = tuple(_phrase(p) for p in UNSUBSCRIBE_LEADS)
+_SUBSCRIBE_PHRASES = next(
+    phrases for intent, phrases in _RULE_PHRASES if intent is Intent.SUBSCRIBE
+)
+# Every word the router knows, fillers included, so that a real word is never "corrected"
+# into a keyword ("escribirme" is not a typo of "desuscribirme").
 _VOCABULARY = sorted(
     {word for _, phrases in _RULE_PHRASES for phrase in phrases for word in phrase}
     | {word for phrases in _LANGUAGE_PHRASES.values() for phrase in phrases for word in phrase}
+    | {word for phrase in _UNSUBSCRIBE_LEADS for word in phrase}
+    | LANGUAGE_FILLERS
 )
 
 
@@ -297,6 +358,15 @@ def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> int:
         if words[start : start + size] == phrase:
             return start
     return -1
+
+
+def _cancels_subscription(words: tuple[str, ...]) -> bool:
+    """A cancel word before a subscription phrase: "turn off reminders", "لا أريد التذكيرات"."""
+    for phrase in _SUBSCRIBE_PHRASES:
+        start = _contains(words, phrase)
+        if start > 0 and any(_contains(words[:start], lead) >= 0 for lead in _UNSUBSCRIBE_LEADS):
+            return True
+    return False
 
 
 def _rest(words: tuple[str, ...], start: int, size: int) -> str:
@@ -338,4 +408,6 @@ def route(text: str) -> Match:
             start = _contains(words, phrase)
             if start >= 0:
                 return Match(intent, _rest(original, start, len(phrase)))
+        if intent is Intent.UNSUBSCRIBE and _cancels_subscription(words):
+            return Match(Intent.UNSUBSCRIBE)
     return Match(Intent.SEARCH, whole)

@@ -70,6 +70,11 @@ async def find(connection: AsyncConnection, address: Address) -> Contact | None:
     return None if row is None else _from_row(row)
 
 
+def dialogue_of(contact: Contact) -> tuple[object, ...]:
+    """What `save_dialogue` writes, as a comparable value (a copy, not a view)."""
+    return (contact.locale, contact.locale_chosen, repr(sorted(contact.state.items())))
+
+
 async def save_dialogue(connection: AsyncConnection, contact: Contact) -> None:
     """Persist what a conversation turn may change: language and dialogue state."""
     await connection.execute(

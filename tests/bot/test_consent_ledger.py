@@ -20,11 +20,11 @@ async def ledger(runtime: Runtime) -> list[tuple[str, str]]:
         return [(a, s) for a, s, _ in await consent.history(connection, ADDRESS)]
 
 
-@pytest.mark.parametrize(
-    "word",
-    ["STOP", "stop", " Stop! ", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]
-    + ["ALTO", "Parar", "BAJA", "توقف", "إلغاء", "الغاء"],
-)
+STOP_WORDS = ["STOP", "stop", " Stop! ", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]
+STOP_WORDS_ES_AR = ["ALTO", "Parar", "BAJA", "توقف", "إلغاء", "الغاء"]
+
+
+@pytest.mark.parametrize("word", [*STOP_WORDS, *STOP_WORDS_ES_AR])
 async def test_every_stop_word_alone_opts_out(chat: Chat, runtime: Runtime, word: str) -> None:
     replies = await chat.say(word)
     assert len(replies) == 1
