@@ -18,8 +18,10 @@ the `title_*` columns; problems give the line where the record starts (header = 
 
 Times: a naive `starts_at` is wall-clock time in the item's `timezone` (what an
 organizer reads off a flyer); one with an offset is taken as that instant. Sessions keep
-`starts_at` in UTC and the zone name beside it. Exports write local time with its
-offset, which is both readable and unambiguous across daylight-saving changes.
+`starts_at` in UTC and the zone name beside it. Exports write the same wall-clock
+time without an offset, so an organizer who moves a session from May to December in a
+spreadsheet gets the hour they typed; only a time inside the hour that repeats when the
+clocks go back carries its offset, the one case a wall-clock time cannot pin down.
 """
 
 from __future__ import annotations
@@ -183,6 +185,13 @@ def load_catalog(path: Path) -> Catalog:
     if catalog is None:
         raise CatalogError(p for p in problems if p.severity == "error")
     return catalog
+
+
+def _written_start(session: Session) -> str:
+    """Wall-clock start for files; with its offset only inside a repeated DST hour."""
+    local = session.local_start
+    ambiguous = local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset()
+    return local.isoformat() if ambiguous else local.replace(tzinfo=None).isoformat()
 
 
 def dump_catalog_text(catalog: Catalog, fmt: Format) -> str:
@@ -445,7 +454,7 @@ def _dump_yaml(catalog: Catalog) -> str:
         "sessions": [
             _without_empty(
                 id=s.id,
-                starts_at=s.local_start.isoformat(),
+                starts_at=_written_start(s),
                 timezone=s.timezone,
                 duration_minutes=s.duration_minutes,
                 status=s.status.value,
@@ -595,7 +604,7 @@ def _dump_csv(catalog: Catalog) -> str:
             {
                 "type": "session",
                 "id": session.id,
-                "starts_at": session.local_start.isoformat(),
+                "starts_at": _written_start(session),
                 "timezone": session.timezone,
                 "duration_minutes": str(session.duration_minutes),
                 "status": session.status.value,

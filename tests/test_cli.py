@@ -1,0 +1,98 @@
+"""The command line as a user runs it: real processes, a temporary SQLite database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "PYTHONIOENCODING": "utf-8",
+    }
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_piped_chat_answers_each_line_and_exits_at_end_of_input(tmp_path: Path) -> None:
+    result = run(["chat", "--as", "demo"], tmp_path, stdin="hola\nsesiones\n2\n")
+    assert result.returncode == 0, result.stderr
+    assert "¡Hola!" in result.stdout
+    assert "Grabaciones de sesiones anteriores" in result.stdout
+    assert "Se realizó el 4 de diciembre de 2023." in result.stdout
+
+
+def test_chat_keeps_state_between_runs(tmp_path: Path) -> None:
+    run(["chat", "--as", "demo"], tmp_path, stdin="عربي\n")
+    result = run(["chat", "--as", "demo"], tmp_path, stdin="help\n")
+    assert "إليك ما يمكنك أن ترسله لي" in result.stdout
+
+
+def test_chat_lang_option_sets_the_language(tmp_path: Path) -> None:
+    result = run(["chat", "--lang", "ar"], tmp_path, stdin="next\n")
+    assert "لا توجد جلسة قادمة مقررة" in result.stdout
+
+
+def test_catalog_export_check_import_round_trip(tmp_path: Path) -> None:
+    exported = tmp_path / "catalog.csv"
+    assert run(["catalog", "export", str(exported)], tmp_path).returncode == 0
+    check = run(["catalog", "check", str(exported)], tmp_path)
+    assert check.returncode == 0
+    assert "0 error(s), 0 warning(s)" in check.stdout
+    text = exported.read_text(encoding="utf-8").replace("2024-05-09T16:00", "2026-12-10T16:00")
+    exported.write_text(text, encoding="utf-8")
+    imported = run(["catalog", "import", str(exported)], tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert "1 updated" in imported.stdout
+    answer = run(["chat"], tmp_path, stdin="next\n")
+    assert "Thursday, December 10, 2026 at 4:00\u202fPM (Pacific Time)" in answer.stdout
+
+
+def test_a_bad_catalog_is_refused_with_file_row_and_field_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "bad.csv"
+    exported = tmp_path / "good.csv"
+    run(["catalog", "export", str(exported)], tmp_path)
+    lines = exported.read_text(encoding="utf-8").splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("session,"))
+    lines[row] = lines[row].replace("T16:00", "T25:00", 1)
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run(["catalog", "import", str(bad)], tmp_path)
+    assert result.returncode == 1
+    assert f"bad.csv:{row + 1}: starts_at:" in result.stderr
+    assert run(["catalog", "export", str(tmp_path / "after.csv")], tmp_path).returncode == 0
+    assert (tmp_path / "after.csv").read_text(encoding="utf-8") == exported.read_text(
+        encoding="utf-8"
+    )
+
+
+def test_a_bad_setting_stops_the_process_naming_the_variable(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("BOT_TIMEZONE=Mars/Olympus\n", encoding="utf-8")
+    result = run(["db", "upgrade"], tmp_path)
+    assert result.returncode == 2
+    assert "BOT_TIMEZONE" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["catalog"], ["chat", "--lang", "fr"], ["nonsense"]])
+def test_bad_arguments_get_a_usage_message(tmp_path: Path, args: list[str]) -> None:
+    result = run(args, tmp_path)
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
