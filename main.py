@@ -82,8 +82,8 @@ async def chat(settings: Settings, contact: str, language: str | None) -> int:
         async for line in _lines(interactive):
             if not line.strip():
                 continue
-            await runtime.conversation.handle(InboundMessage(address, line, runtime.clock()))
-            await dispatcher.drain(ChannelName.CONSOLE)
+            turn = await runtime.conversation.handle(InboundMessage(address, line, runtime.clock()))
+            await dispatcher.deliver(turn.outgoing)
     finally:
         await runtime.close()
     return 0

@@ -20,7 +20,7 @@ from bot import outbox
 from bot.catalog_cache import CatalogCache
 from bot.i18n import DEFAULT_LANGUAGE, I18n
 from bot.langdetect import detect_language, language_from_code
-from bot.messages import InboundMessage, Reply
+from bot.messages import InboundMessage, OutboundMessage, Reply
 from bot.router import Intent, Match, route
 from bot.store import contacts as contact_store
 from bot.store.contacts import Contact
@@ -36,7 +36,7 @@ class TurnResult:
     duplicate: bool
     intent: Intent | None
     language: str
-    replies: int
+    outgoing: tuple[OutboundMessage, ...] = ()
 
 
 def settle_language(contact: Contact, message: InboundMessage, match: Match) -> str:
@@ -72,6 +72,7 @@ class Conversation:
         catalog: CatalogCache,
         zone: ZoneInfo,
         clock: Callable[[], datetime],
+        worker: str,
     ) -> None:
         self._engine = engine
         self._handlers = handlers
@@ -79,6 +80,7 @@ class Conversation:
         self._catalog = catalog
         self._zone = zone
         self._clock = clock
+        self._worker = worker
 
     async def handle(self, message: InboundMessage) -> TurnResult:
         try:
@@ -92,7 +94,7 @@ class Conversation:
     async def _turn(self, message: InboundMessage) -> TurnResult:
         async with self._engine.begin() as connection:
             if message.external_id and not await self._first_sight(connection, message):
-                return TurnResult(True, None, DEFAULT_LANGUAGE, 0)
+                return TurnResult(True, None, DEFAULT_LANGUAGE)
             now = self._clock()
             contact = await contact_store.touch(
                 connection, message.address, now, message.display_name
@@ -114,10 +116,17 @@ class Conversation:
             replies = await self._handlers[match.intent](message, match, context)
             if contact_store.dialogue_of(contact) != before:
                 await contact_store.save_dialogue(connection, contact)
-            await outbox.enqueue_replies(
-                connection, message.address, contact.id, context.tr.language, replies, now
+            outgoing = await outbox.add_replies(
+                connection,
+                message.address,
+                contact.id,
+                context.tr.language,
+                replies,
+                now,
+                worker=self._worker,
+                opted_out=contact.opted_out,
             )
-            return TurnResult(False, match.intent, context.tr.language, len(replies))
+            return TurnResult(False, match.intent, context.tr.language, tuple(outgoing))
 
     async def _apologise(self, message: InboundMessage) -> TurnResult:
         async with self._engine.begin() as connection:
@@ -127,10 +136,17 @@ class Conversation:
             apology = Reply(
                 tr.gettext("Sorry, something went wrong on our side. Please try again in a moment.")
             )
-            await outbox.enqueue_replies(
-                connection, message.address, contact.id, tr.language, [apology], now
+            outgoing = await outbox.add_replies(
+                connection,
+                message.address,
+                contact.id,
+                tr.language,
+                [apology],
+                now,
+                worker=self._worker,
+                opted_out=contact.opted_out,
             )
-        return TurnResult(False, None, tr.language, 1)
+        return TurnResult(False, None, tr.language, tuple(outgoing))
 
     @staticmethod
     async def _first_sight(connection: AsyncConnection, message: InboundMessage) -> bool:

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import outbox
 from bot.channels.base import Channel, OutcomeKind
-from bot.messages import ChannelName, OutboundKind, OutboundMessage
+from bot.messages import ChannelName, OutboundMessage
 from bot.outbox import Status
 
 log = logging.getLogger(__name__)
 
-# Confirmations of STOP/START and answers to HELP reach even an opted-out address:
-# carriers expect them and they are what the person just asked for.
-CONSENT_EXEMPT = frozenset({OutboundKind.CONSENT})
 MAX_ATTEMPTS = 5
 BASE_BACKOFF_SECONDS = 2.0
 
@@ -56,7 +53,7 @@ class Dispatcher:
                 suppressed = [
                     outbox.Outcome(m.id, Status.SUPPRESSED)
                     for m in claimed
-                    if m.address in stopped and m.kind not in CONSENT_EXEMPT
+                    if m.address in stopped and m.kind not in outbox.CONSENT_EXEMPT
                 ]
                 if suppressed:
                     await outbox.record(connection, suppressed, now)
@@ -70,6 +67,14 @@ class Dispatcher:
             handled += len(claimed)
             if len(claimed) < batch:
                 return handled
+
+    async def deliver(self, messages: Sequence[OutboundMessage]) -> None:
+        """Send messages already claimed (a turn's replies) and record the outcomes."""
+        if not messages:
+            return
+        outcomes = [await self._send(self._channels[m.address.channel], m) for m in messages]
+        async with self._engine.begin() as connection:
+            await outbox.record(connection, outcomes, self._clock())
 
     async def _send(self, sender: Channel, message: OutboundMessage) -> outbox.Outcome:
         outcome = await sender.send(message)

@@ -37,6 +37,10 @@ class Status(StrEnum):
     SUPPRESSED = "suppressed"  # not sent on purpose: the address opted out
 
 
+# Confirmations of STOP/START and answers to HELP reach even an opted-out address:
+# carriers expect them and they are what the person just asked for.
+CONSENT_EXEMPT = frozenset({OutboundKind.CONSENT})
+
 PRIORITY_OF_KIND = {
     OutboundKind.REPLY: Priority.REPLY,
     OutboundKind.CONSENT: Priority.REPLY,
@@ -46,37 +50,65 @@ PRIORITY_OF_KIND = {
 }
 
 
-async def enqueue_replies(
+async def add_replies(
     connection: AsyncConnection,
     address: Address,
     contact_id: int | None,
     locale: str,
     replies: Sequence[Reply],
     now: datetime,
-) -> None:
-    """Queue a conversation turn's replies, in order, for immediate sending."""
+    *,
+    worker: str,
+    opted_out: bool,
+) -> list[OutboundMessage]:
+    """Store a turn's replies already claimed by `worker`, and return those to send now.
+
+    A parent is waiting for these, so they skip the queue: the turn's own transaction is
+    the send-time consent check (rule 1), and the rows are claimed before any provider
+    is called, exactly as the dispatcher would. Replies an opted-out address must not
+    get are stored as suppressed, for the record.
+    """
     if not replies:
-        return
-    await connection.execute(
-        outbox.insert(),
-        [
-            {
-                "channel": address.channel.value,
-                "address": address.id,
-                "contact_id": contact_id,
-                "kind": reply.kind.value,
-                "priority": PRIORITY_OF_KIND[reply.kind],
-                "locale": locale,
-                "body": reply.text,
-                "buttons": [[b.label, b.payload] for b in reply.buttons],
-                "status": Status.QUEUED.value,
-                "send_after": now,
-                "attempts": 0,
-                "created_at": now,
-            }
-            for reply in replies
-        ],
+        return []
+    rows = [
+        {
+            "channel": address.channel.value,
+            "address": address.id,
+            "contact_id": contact_id,
+            "kind": reply.kind.value,
+            "priority": PRIORITY_OF_KIND[reply.kind],
+            "locale": locale,
+            "body": reply.text,
+            "buttons": [[b.label, b.payload] for b in reply.buttons],
+            "status": (
+                Status.SUPPRESSED
+                if opted_out and reply.kind not in CONSENT_EXEMPT
+                else Status.SENDING
+            ).value,
+            "send_after": now,
+            "attempts": 1,
+            "claimed_by": worker,
+            "claimed_at": now,
+            "created_at": now,
+        }
+        for reply in replies
+    ]
+    result = await connection.execute(
+        outbox.insert().returning(outbox.c.id, sort_by_parameter_order=True), rows
     )
+    return [
+        OutboundMessage(
+            id=message_id,
+            address=address,
+            text=reply.text,
+            locale=locale,
+            kind=reply.kind,
+            buttons=reply.buttons,
+            attempts=1,
+        )
+        for message_id, reply, row in zip(result.scalars(), replies, rows, strict=True)
+        if row["status"] == Status.SENDING.value
+    ]
 
 
 def _message(row: Any) -> OutboundMessage:

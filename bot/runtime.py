@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,9 +40,10 @@ class Runtime:
     conversation: Conversation
     clock: Callable[[], datetime]
 
+    worker: str
+
     def dispatcher(self, channels: Mapping[ChannelName, Channel]) -> Dispatcher:
-        worker = f"{socket.gethostname()}:{id(self)}"
-        return Dispatcher(self.engine, channels, worker, self.clock)
+        return Dispatcher(self.engine, channels, self.worker, self.clock)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -67,5 +69,6 @@ async def open_runtime(
     await seed_catalog(engine, clock)
     i18n = I18n()
     catalog = CatalogCache(max_age=catalog_max_age)
-    conversation = Conversation(engine, handlers, i18n, catalog, settings.zone, clock)
-    return Runtime(settings, engine, i18n, catalog, conversation, clock)
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    conversation = Conversation(engine, handlers, i18n, catalog, settings.zone, clock, worker)
+    return Runtime(settings, engine, i18n, catalog, conversation, clock, worker)

@@ -10,30 +10,40 @@ from alembic.config import Config
 from sqlalchemy import Connection, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.store import inline_sqlite
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 
 
 def create_engine(url: str) -> AsyncEngine:
     """An async engine tuned for the database behind `url`.
 
-    SQLite gets WAL (readers never block the writer), a busy timeout (several processes
-    can share one file without "database is locked" errors) and synchronous=NORMAL (safe
-    with WAL; a power cut loses at most the last commits, never corrupts the file).
+    SQLite gets WAL (readers never block the writer), a busy timeout (a CLI import can
+    run beside the server), synchronous=NORMAL (safe with WAL: a power cut may lose the
+    last commits, never the file) and one connection per process driven inline (see
+    `bot.store.inline_sqlite` for why, and for the figures).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    database = parsed.database or ":memory:"
+    if database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(
+        url,
+        async_creator=inline_sqlite.connector(database, SQLITE_BUSY_TIMEOUT_SECONDS),
+        pool_size=1,
+        max_overflow=0,
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         for pragma in (
             "journal_mode=WAL",
-            "busy_timeout=30000",
+            f"busy_timeout={int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}",
             "synchronous=NORMAL",
             "foreign_keys=ON",
         ):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.messages import InboundMessage, Reply
 from bot.router import Intent
 from bot.runtime import Runtime
-from bot.store.tables import contacts, outbox
+from bot.store.tables import outbox
 from handlers import HANDLERS
 from tests.support.chat import Chat
 
@@ -37,16 +37,20 @@ async def test_a_failing_handler_costs_an_apology_and_rolls_back_its_writes(
     assert "Hello!" in await chat.reply("hi")
 
 
-async def test_replies_are_stored_in_the_outbox_before_they_are_sent(
+async def test_replies_are_stored_claimed_in_the_outbox_before_they_are_sent(
     runtime: Runtime, chat: Chat
 ) -> None:
-    await runtime.conversation.handle(InboundMessage(chat.address, "sessions", runtime.clock()))
-    async with runtime.engine.connect() as connection:
-        queued = await connection.scalar(
-            select(func.count()).select_from(outbox).where(outbox.c.status == "queued")
-        )
-        people = await connection.scalar(select(func.count()).select_from(contacts))
-    assert (queued, people) == (1, 1)
+    turn = await runtime.conversation.handle(
+        InboundMessage(chat.address, "sessions", runtime.clock())
+    )
+
+    async def statuses() -> list[str]:
+        async with runtime.engine.connect() as connection:
+            rows = await connection.execute(select(outbox.c.status).order_by(outbox.c.id))
+            return list(rows.scalars())
+
+    assert await statuses() == ["sending"]
     assert chat.channel.sent == []
-    await chat.dispatcher.drain(chat.address.channel)
-    assert len(chat.channel.sent) == 1
+    await chat.dispatcher.deliver(turn.outgoing)
+    assert [m.id for m in chat.channel.sent] == [m.id for m in turn.outgoing]
+    assert await statuses() == ["sent"]

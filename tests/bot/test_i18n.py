@@ -47,9 +47,20 @@ def plural_message() -> Message:
     return plurals[0]
 
 
+def plural_ids() -> tuple[str, str]:
+    """The project's real (msgid, msgid_plural)."""
+    ids = plural_message().id
+    assert isinstance(ids, tuple)
+    singular, plural = ids
+    return singular, plural
+
+
 def forms(message: Message) -> tuple[str, ...]:
+    """Every msgstr of `message`: one, or one per plural form ("" where missing)."""
     string = message.string
-    return tuple(string) if isinstance(string, tuple | list) else (string,)
+    if isinstance(string, str):
+        return (string,)
+    return tuple(text or "" for text in string or ("",))
 
 
 def placeholders(text: str) -> set[str]:
@@ -128,15 +139,14 @@ def test_arabic_picks_the_plural_form_cldr_prescribes(tmp_path: Path, n: int, fo
     the shipped translation writes forms 4 and 5 with the same letters (جلسة after 11 and
     after 100 differ only in unwritten case endings), so only markers can tell them apart.
     """
-    singular, plural = plural_message().id
+    singular, plural = plural_ids()
     translator = I18n(marker_locales(tmp_path))["ar"]
 
     assert translator.ngettext(singular, plural, n) == f"form {form} n={n}"
 
 
 def test_arabic_real_translation_follows_the_six_forms(i18n: I18n) -> None:
-    message = plural_message()
-    singular, plural = message.id
+    singular, plural = plural_ids()
     shipped = forms(load(po_path("ar"))[singular])
     texts = {n: i18n["ar"].ngettext(singular, plural, n) for n in (0, 1, 2, 3, 11, 100)}
 
@@ -149,8 +159,7 @@ def test_arabic_real_translation_follows_the_six_forms(i18n: I18n) -> None:
 
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_one_is_singular_and_zero_and_two_are_plural(i18n: I18n, language: str) -> None:
-    message = plural_message()
-    singular, plural = message.id
+    singular, plural = plural_ids()
     if language == "en":
         one_form, other_form = singular, plural
     else:

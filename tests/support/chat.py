@@ -49,8 +49,8 @@ class Chat:
             external_id=external_id,
             language_hint=language_hint,
         )
-        await self.runtime.conversation.handle(message)
-        await self.dispatcher.drain(ChannelName.CONSOLE)
+        turn = await self.runtime.conversation.handle(message)
+        await self.dispatcher.deliver(turn.outgoing)
         return [m for m in self.channel.sent[before:] if m.address == self.address]
 
     async def reply(self, text: str, **kwargs: str) -> str:
