@@ -12,8 +12,10 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot import outbox
@@ -25,7 +27,7 @@ from bot.router import Intent, Match, route
 from bot.store import contacts as contact_store
 from bot.store.contacts import Contact
 from bot.store.tables import inbound_seen
-from bot.store.upsert import insert_for
+from bot.store.upsert import dialect_insert
 from handlers.context import Context, Handler
 
 log = logging.getLogger(__name__)
@@ -151,14 +153,17 @@ class Conversation:
     @staticmethod
     async def _first_sight(connection: AsyncConnection, message: InboundMessage) -> bool:
         """Record the provider's message id; False if it was already handled (a retry)."""
-        statement = (
-            insert_for(connection, inbound_seen)
-            .values(
-                channel=message.address.channel.value,
-                external_id=message.external_id,
-                created_at=message.received_at,
-            )
-            .on_conflict_do_nothing()
+        result = await connection.execute(
+            _first_sight_statement(connection.dialect.name),
+            {
+                "channel": message.address.channel.value,
+                "external_id": message.external_id,
+                "created_at": message.received_at,
+            },
         )
-        result = await connection.execute(statement)
         return bool(result.rowcount)
+
+
+@cache
+def _first_sight_statement(dialect: str) -> Executable:
+    return dialect_insert(dialect, inbound_seen).on_conflict_do_nothing()

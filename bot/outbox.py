@@ -93,9 +93,7 @@ async def add_replies(
         }
         for reply in replies
     ]
-    result = await connection.execute(
-        outbox.insert().returning(outbox.c.id, sort_by_parameter_order=True), rows
-    )
+    result = await connection.execute(_ADD, rows)
     return [
         OutboundMessage(
             id=message_id,
@@ -109,6 +107,9 @@ async def add_replies(
         for message_id, reply, row in zip(result.scalars(), replies, rows, strict=True)
         if row["status"] == Status.SENDING.value
     ]
+
+
+_ADD = outbox.insert().returning(outbox.c.id, sort_by_parameter_order=True)
 
 
 def _message(row: Any) -> OutboundMessage:
@@ -191,44 +192,51 @@ class Outcome:
     retry_at: datetime | None = None
 
 
+_CLAIMED = and_(outbox.c.id == bindparam("mid"), outbox.c.status == Status.SENDING.value)
+_FINISH = (
+    update(outbox)
+    .where(_CLAIMED)
+    .values(
+        status=bindparam("new_status"),
+        provider_id=bindparam("pid"),
+        last_error=bindparam("err"),
+        sent_at=bindparam("at", type_=outbox.c.sent_at.type),
+    )
+)
+_RETRY = (
+    update(outbox)
+    .where(_CLAIMED)
+    .values(
+        status=Status.QUEUED.value,
+        send_after=bindparam("after", type_=outbox.c.send_after.type),
+        last_error=bindparam("err"),
+    )
+)
+
+
 async def record(connection: AsyncConnection, outcomes: Sequence[Outcome], now: datetime) -> None:
     """Write a batch of outcomes in one statement per kind (sent/failed vs. retried).
 
     Only rows still marked as sending are touched, so a late outcome can never move a
     message backwards (for example over a delivery receipt that already arrived).
     """
-    finished = [o for o in outcomes if o.retry_at is None]
-    retried = [o for o in outcomes if o.retry_at is not None]
-    claimed = and_(outbox.c.id == bindparam("mid"), outbox.c.status == Status.SENDING.value)
+    finished = [
+        {
+            "mid": o.message_id,
+            "new_status": o.status.value,
+            "pid": o.provider_id,
+            "err": o.error,
+            "at": now if o.status is Status.SENT else None,
+        }
+        for o in outcomes
+        if o.retry_at is None
+    ]
+    retried = [
+        {"mid": o.message_id, "after": o.retry_at, "err": o.error}
+        for o in outcomes
+        if o.retry_at is not None
+    ]
     if finished:
-        await connection.execute(
-            update(outbox)
-            .where(claimed)
-            .values(
-                status=bindparam("new_status"),
-                provider_id=bindparam("pid"),
-                last_error=bindparam("err"),
-                sent_at=bindparam("at"),
-            ),
-            [
-                {
-                    "mid": o.message_id,
-                    "new_status": o.status.value,
-                    "pid": o.provider_id,
-                    "err": o.error,
-                    "at": now if o.status is Status.SENT else None,
-                }
-                for o in finished
-            ],
-        )
+        await connection.execute(_FINISH, finished)
     if retried:
-        await connection.execute(
-            update(outbox)
-            .where(claimed)
-            .values(
-                status=Status.QUEUED.value,
-                send_after=bindparam("after"),
-                last_error=bindparam("err"),
-            ),
-            [{"mid": o.message_id, "after": o.retry_at, "err": o.error} for o in retried],
-        )
+        await connection.execute(_RETRY, retried)

@@ -392,8 +392,12 @@ def route(text: str) -> Match:
 
     original = tuple(whole.split())
     words = tuple(_correct(stem(t)) for t in original)
+    # Most phrases cannot match because their first word is absent: skip them cheaply.
+    present = frozenset(words)
     for language, names in _LANGUAGE_PHRASES.items():
         for phrase in names:
+            if phrase[0] not in present:
+                continue
             start = _contains(words, phrase)
             if start >= 0 and all(
                 w in LANGUAGE_FILLERS for w in _rest(words, start, len(phrase)).split()
@@ -405,6 +409,8 @@ def route(text: str) -> Match:
             # something to stop: explain how, rather than answer the rest of the sentence.
             return Match(Intent.HELP, CONSENT_HINT)
         for phrase in phrases:
+            if phrase[0] not in present:
+                continue
             start = _contains(words, phrase)
             if start >= 0:
                 return Match(intent, _rest(original, start, len(phrase)))

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Executable, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.messages import Address, ChannelName
 from bot.store.tables import contacts
-from bot.store.upsert import insert_for
+from bot.store.upsert import dialect_insert
 
 
 @dataclass
@@ -37,25 +38,35 @@ def _from_row(row: Any) -> Contact:
     )
 
 
+@cache
+def _touch_statement(dialect: str) -> Executable:
+    """Built once per dialect: the hot path then skips statement construction entirely."""
+    insert = dialect_insert(dialect, contacts)
+    return insert.on_conflict_do_update(
+        index_elements=[contacts.c.channel, contacts.c.address],
+        set_={"last_seen_at": insert.excluded.last_seen_at},
+    ).returning(*contacts.c)
+
+
 async def touch(
     connection: AsyncConnection, address: Address, now: datetime, display_name: str | None = None
 ) -> Contact:
     """Create the contact on first contact, else mark it seen; one round trip either way."""
-    insert = insert_for(connection, contacts).values(
-        channel=address.channel.value,
-        address=address.id,
-        display_name=display_name,
-        locale_chosen=False,
-        opted_out=False,
-        state={},
-        created_at=now,
-        last_seen_at=now,
-    )
-    statement = insert.on_conflict_do_update(
-        index_elements=[contacts.c.channel, contacts.c.address],
-        set_={"last_seen_at": now},
-    ).returning(*contacts.c)
-    row = (await connection.execute(statement)).one()
+    row = (
+        await connection.execute(
+            _touch_statement(connection.dialect.name),
+            {
+                "channel": address.channel.value,
+                "address": address.id,
+                "display_name": display_name,
+                "locale_chosen": False,
+                "opted_out": False,
+                "state": {},
+                "created_at": now,
+                "last_seen_at": now,
+            },
+        )
+    ).one()
     return _from_row(row)
 
 
@@ -75,12 +86,27 @@ def dialogue_of(contact: Contact) -> tuple[object, ...]:
     return (contact.locale, contact.locale_chosen, repr(sorted(contact.state.items())))
 
 
+_SAVE_DIALOGUE = (
+    update(contacts)
+    .where(contacts.c.id == bindparam("contact_id"))
+    .values(
+        locale=bindparam("locale"),
+        locale_chosen=bindparam("locale_chosen"),
+        state=bindparam("state", type_=contacts.c.state.type),
+    )
+)
+
+
 async def save_dialogue(connection: AsyncConnection, contact: Contact) -> None:
     """Persist what a conversation turn may change: language and dialogue state."""
     await connection.execute(
-        update(contacts)
-        .where(contacts.c.id == contact.id)
-        .values(locale=contact.locale, locale_chosen=contact.locale_chosen, state=contact.state)
+        _SAVE_DIALOGUE,
+        {
+            "contact_id": contact.id,
+            "locale": contact.locale,
+            "locale_chosen": contact.locale_chosen,
+            "state": contact.state,
+        },
     )
 
 

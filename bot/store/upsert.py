@@ -9,6 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 def insert_for(connection: AsyncConnection, table: Table) -> sqlite.Insert | postgresql.Insert:
     """An INSERT that supports `on_conflict_do_*` on whichever database `connection` uses."""
-    if connection.dialect.name == "postgresql":
+    return dialect_insert(connection.dialect.name, table)
+
+
+def dialect_insert(dialect: str, table: Table) -> sqlite.Insert | postgresql.Insert:
+    if dialect == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
