@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.conversation import Conversation
 from bot.dispatcher import Dispatcher
 from bot.i18n import I18n
+from bot.langdetect import warm_up
 from bot.messages import ChannelName
 from bot.router import Intent
 from bot.store import catalog_repo
@@ -68,6 +69,7 @@ async def open_runtime(
     await upgrade(engine)
     await seed_catalog(engine, clock)
     i18n = I18n()
+    warm_up()
     catalog = CatalogCache(max_age=catalog_max_age)
     worker = f"{socket.gethostname()}:{os.getpid()}"
     conversation = Conversation(engine, handlers, i18n, catalog, settings.zone, clock, worker)
