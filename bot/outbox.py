@@ -161,7 +161,7 @@ async def claim(
         .returning(*outbox.c)
     )
     rows = (await connection.execute(statement)).all()
-    return sorted((_message(row) for row in rows), key=lambda m: m.id)
+    return [_message(row) for row in sorted(rows, key=lambda row: (row.priority, row.id))]
 
 
 async def opted_out_among(
