@@ -105,8 +105,10 @@ async def catalog_command(settings: Settings, action: str, file: Path, replace: 
                 dump_catalog(await catalog_repo.load(connection), file)
             print(f"wrote {file}")
             return 0
-        catalog = load_catalog(file)
         async with runtime.engine.begin() as connection:
+            # A merge may refer to stored topics and sessions; a replacement stands alone.
+            stored = None if replace else await catalog_repo.load(connection)
+            catalog = load_catalog(file, base=stored)
             report = await catalog_repo.save(connection, catalog, runtime.clock(), replace=replace)
         print(
             f"imported {file}: {len(report.added)} added, {len(report.updated)} updated, "

@@ -140,33 +140,37 @@ def format_of(path: Path) -> Format | None:
 
 
 def check_catalog_text(
-    text: str | bytes, fmt: Format, name: str
+    text: str | bytes, fmt: Format, name: str, base: Catalog | None = None
 ) -> tuple[Catalog | None, list[Problem]]:
     """Validate a catalog file's content; the catalog is None when there is any error.
 
     Bytes are accepted because uploads arrive as bytes and decoding them is where a
     spreadsheet's non-UTF-8 export fails; that failure is reported like any other
-    problem. `name` is what problems call the file.
+    problem. `name` is what problems call the file. `base` is the catalog the file will
+    be merged into: its topics and sessions may be referenced without being repeated,
+    so an organizer can import a file that only adds one session.
     """
     report = _Report(name)
     catalog: Catalog | None = None
     decoded = _decode(text, report)
     if decoded is not None:
         items = _read_yaml(decoded, report) if fmt == "yaml" else _read_csv(decoded, report)
-        catalog = _Validator(report, fmt).build(items)
+        catalog = _Validator(report, fmt, base or Catalog()).build(items)
     problems = sorted(report.problems, key=lambda p: p.row or 0)
     return (None if report.has_errors else catalog), problems
 
 
-def load_catalog_text(text: str | bytes, fmt: Format, name: str) -> Catalog:
+def load_catalog_text(
+    text: str | bytes, fmt: Format, name: str, base: Catalog | None = None
+) -> Catalog:
     """The catalog in `text`; raises `CatalogError` listing every error otherwise."""
-    catalog, problems = check_catalog_text(text, fmt, name)
+    catalog, problems = check_catalog_text(text, fmt, name, base)
     if catalog is None:
         raise CatalogError(p for p in problems if p.severity == "error")
     return catalog
 
 
-def check_catalog(path: Path) -> tuple[Catalog | None, list[Problem]]:
+def check_catalog(path: Path, base: Catalog | None = None) -> tuple[Catalog | None, list[Problem]]:
     """Like `check_catalog_text`, for a file chosen by its suffix (.yaml, .yml, .csv)."""
     name = str(path)
     fmt = format_of(path)
@@ -176,12 +180,12 @@ def check_catalog(path: Path) -> tuple[Catalog | None, list[Problem]]:
         data = path.read_bytes()
     except OSError as exc:
         return None, [Problem(name, None, None, f"cannot read the file ({exc.strerror})")]
-    return check_catalog_text(data, fmt, name)
+    return check_catalog_text(data, fmt, name, base)
 
 
-def load_catalog(path: Path) -> Catalog:
+def load_catalog(path: Path, base: Catalog | None = None) -> Catalog:
     """The catalog in the file at `path`; raises `CatalogError` listing every error."""
-    catalog, problems = check_catalog(path)
+    catalog, problems = check_catalog(path, base)
     if catalog is None:
         raise CatalogError(p for p in problems if p.severity == "error")
     return catalog
@@ -645,9 +649,10 @@ class _Validator:
     existing: one mistake should produce one problem, not a cascade of "unknown session".
     """
 
-    def __init__(self, report: _Report, fmt: Format) -> None:
+    def __init__(self, report: _Report, fmt: Format, base: Catalog) -> None:
         self._report = report
         self._fmt = fmt
+        self._base = base
         self._topic_ids: set[str] = set()
         self._session_ids: set[str] = set()
 
@@ -655,8 +660,8 @@ class _Validator:
         by_kind: dict[_Kind, list[_Item]] = {"topic": [], "session": [], "resource": []}
         for item in items:
             by_kind[item.kind].append(item)
-        self._topic_ids = self._ids(by_kind["topic"])
-        self._session_ids = self._ids(by_kind["session"])
+        self._topic_ids = self._ids(by_kind["topic"]) | {t.id for t in self._base.topics}
+        self._session_ids = self._ids(by_kind["session"]) | {s.id for s in self._base.sessions}
         self._ids(by_kind["resource"])
         topics = [self._topic(item) for item in by_kind["topic"]]
         sessions = [self._session(item) for item in by_kind["session"]]

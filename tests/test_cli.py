@@ -96,3 +96,23 @@ def test_bad_arguments_get_a_usage_message(tmp_path: Path, args: list[str]) -> N
     result = run(args, tmp_path)
     assert result.returncode == 2
     assert "usage:" in result.stderr
+
+
+def test_a_file_adding_one_session_may_use_the_stored_topics(tmp_path: Path) -> None:
+    addition = tmp_path / "addition.yaml"
+    addition.write_text(
+        "sessions:\n"
+        "  - id: family-night-2027\n"
+        "    starts_at: 2027-02-04T18:00:00\n"
+        "    timezone: America/Los_Angeles\n"
+        "    topics: [family-engagement]\n"
+        "    title: {en: Family Night, es: Noche familiar, ar: أمسية الأسرة}\n"
+        "    link: {en: https://futureoflearningca.org/shared-learning/}\n",
+        encoding="utf-8",
+    )
+    imported = run(["catalog", "import", str(addition)], tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert "1 added" in imported.stdout
+    replaced = run(["catalog", "import", "--replace", str(addition)], tmp_path)
+    assert replaced.returncode == 1
+    assert 'unknown topic "family-engagement"' in replaced.stderr

@@ -9,7 +9,7 @@ import pytest
 
 from bot.runtime import Runtime
 from bot.store import catalog_repo
-from catalog.io import load_catalog
+from catalog.io import BUNDLED_CATALOG, load_catalog
 from catalog.models import Catalog, SessionStatus
 from tests.support.chat import Chat
 
@@ -19,7 +19,8 @@ UPCOMING = Path(__file__).parent.parent / "fixtures" / "upcoming.yaml"
 @pytest.fixture
 async def with_upcoming(runtime: Runtime) -> Runtime:
     async with runtime.engine.begin() as connection:
-        await catalog_repo.save(connection, load_catalog(UPCOMING), runtime.clock())
+        stored = await catalog_repo.load(connection)
+        await catalog_repo.save(connection, load_catalog(UPCOMING, base=stored), runtime.clock())
     return runtime
 
 
@@ -103,8 +104,7 @@ async def test_a_session_about_a_topic_answers_when_is_question(
 async def test_a_cancelled_session_is_flagged_and_the_next_real_one_announced(
     with_upcoming: Runtime, chat: Chat
 ) -> None:
-    catalog = load_catalog(UPCOMING)
-    first = catalog.sessions[0]
+    first = load_catalog(UPCOMING, base=load_catalog(BUNDLED_CATALOG)).sessions[0]
     cancelled = Catalog.of([replace(first, status=SessionStatus.CANCELLED)], [])
     async with with_upcoming.engine.begin() as connection:
         report = await catalog_repo.save(connection, cancelled, with_upcoming.clock())
@@ -115,3 +115,9 @@ async def test_a_cancelled_session_is_flagged_and_the_next_real_one_announced(
     )
     listing = await chat.reply("sessions")
     assert "Family Voice in Community Schools (cancelled)" in listing
+
+
+async def test_a_subscriber_can_choose_a_topic(with_upcoming: Runtime, chat: Chat) -> None:
+    answer = await chat.reply("subscribe mental health")
+    assert 'before each session about "Mental health' in answer
+    assert "already" in await chat.reply("remind me about mental health")
