@@ -82,8 +82,10 @@ async def chat(settings: Settings, contact: str, language: str | None) -> int:
         async for line in _lines(interactive):
             if not line.strip():
                 continue
-            turn = await runtime.conversation.handle(InboundMessage(address, line, runtime.clock()))
-            await dispatcher.deliver(turn.outgoing)
+            outgoing = await runtime.conversation.handle(
+                InboundMessage(address, line, runtime.clock())
+            )
+            await dispatcher.deliver(outgoing)
     finally:
         await runtime.close()
     return 0

@@ -84,8 +84,8 @@ async def run(database_url: str, total: int, contacts: int, warmup: int) -> dict
             address = Address(ChannelName.CONSOLE, f"bench-{number % contacts}")
             message = InboundMessage(address, next(texts), utc_now(), external_id=f"m-{number}")
             began = time.perf_counter()
-            turn = await runtime.conversation.handle(message)
-            await dispatcher.deliver(turn.outgoing)
+            outgoing = await runtime.conversation.handle(message)
+            await dispatcher.deliver(outgoing)
             if number >= warmup:
                 latencies.append(time.perf_counter() - began)
         elapsed = time.perf_counter() - started

@@ -44,7 +44,3 @@ class CatalogCache:
             self._snapshot = Snapshot(revision, catalog, CatalogIndex(catalog))
         self._checked_at = now
         return self._snapshot
-
-    def invalidate(self) -> None:
-        """Force a revision check on the next turn (after this process imported a catalog)."""
-        self._checked_at = float("-inf")

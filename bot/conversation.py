@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -31,14 +30,6 @@ from bot.store.upsert import dialect_insert
 from handlers.context import Context, Handler
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TurnResult:
-    duplicate: bool
-    intent: Intent | None
-    language: str
-    outgoing: tuple[OutboundMessage, ...] = ()
 
 
 def settle_language(contact: Contact, message: InboundMessage, match: Match) -> str:
@@ -84,7 +75,8 @@ class Conversation:
         self._clock = clock
         self._worker = worker
 
-    async def handle(self, message: InboundMessage) -> TurnResult:
+    async def handle(self, message: InboundMessage) -> list[OutboundMessage]:
+        """Run one turn; returns its replies, stored and claimed, for the caller to deliver."""
         try:
             return await self._turn(message)
         except Exception:
@@ -93,10 +85,10 @@ class Conversation:
             log.exception("conversation turn failed on %s", message.address.channel)
             return await self._apologise(message)
 
-    async def _turn(self, message: InboundMessage) -> TurnResult:
+    async def _turn(self, message: InboundMessage) -> list[OutboundMessage]:
         async with self._engine.begin() as connection:
             if message.external_id and not await self._first_sight(connection, message):
-                return TurnResult(True, None, DEFAULT_LANGUAGE)
+                return []
             now = self._clock()
             contact = await contact_store.touch(
                 connection, message.address, now, message.display_name
@@ -118,7 +110,7 @@ class Conversation:
             replies = await self._handlers[match.intent](message, match, context)
             if contact_store.dialogue_of(contact) != before:
                 await contact_store.save_dialogue(connection, contact)
-            outgoing = await outbox.add_replies(
+            return await outbox.add_replies(
                 connection,
                 message.address,
                 contact.id,
@@ -128,9 +120,8 @@ class Conversation:
                 worker=self._worker,
                 opted_out=contact.opted_out,
             )
-            return TurnResult(False, match.intent, context.tr.language, tuple(outgoing))
 
-    async def _apologise(self, message: InboundMessage) -> TurnResult:
+    async def _apologise(self, message: InboundMessage) -> list[OutboundMessage]:
         async with self._engine.begin() as connection:
             now = self._clock()
             contact = await contact_store.touch(connection, message.address, now)
@@ -138,7 +129,7 @@ class Conversation:
             apology = Reply(
                 tr.gettext("Sorry, something went wrong on our side. Please try again in a moment.")
             )
-            outgoing = await outbox.add_replies(
+            return await outbox.add_replies(
                 connection,
                 message.address,
                 contact.id,
@@ -148,7 +139,6 @@ class Conversation:
                 worker=self._worker,
                 opted_out=contact.opted_out,
             )
-        return TurnResult(False, None, tr.language, tuple(outgoing))
 
     @staticmethod
     async def _first_sight(connection: AsyncConnection, message: InboundMessage) -> bool:

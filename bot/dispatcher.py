@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,17 +19,13 @@ MAX_ATTEMPTS = 5
 BASE_BACKOFF_SECONDS = 2.0
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Dispatcher:
     def __init__(
         self,
         engine: AsyncEngine,
         channels: Mapping[ChannelName, Channel],
         worker: str,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime],
     ) -> None:
         self._engine = engine
         self._channels = channels

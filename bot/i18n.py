@@ -16,7 +16,6 @@ from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel import Locale
 from babel.dates import format_date, format_time, get_timezone_name
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -53,10 +52,6 @@ class Translator:
 
     language: str
     translations: gettext.NullTranslations
-
-    @property
-    def locale(self) -> Locale:
-        return Locale.parse(self.language)
 
     @property
     def rtl(self) -> bool:

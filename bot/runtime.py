@@ -40,7 +40,6 @@ class Runtime:
     catalog: CatalogCache
     conversation: Conversation
     clock: Callable[[], datetime]
-
     worker: str
 
     def dispatcher(self, channels: Mapping[ChannelName, Channel]) -> Dispatcher:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.tables import subscriptions
@@ -43,12 +43,3 @@ async def unsubscribe_all(connection: AsyncConnection, contact_id: int) -> int:
         delete(subscriptions).where(subscriptions.c.contact_id == contact_id)
     )
     return int(result.rowcount)
-
-
-async def topics_of(connection: AsyncConnection, contact_id: int) -> list[str]:
-    rows = await connection.execute(
-        select(subscriptions.c.topic_id)
-        .where(subscriptions.c.contact_id == contact_id)
-        .order_by(subscriptions.c.topic_id)
-    )
-    return [row.topic_id for row in rows]

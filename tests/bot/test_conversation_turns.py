@@ -40,7 +40,7 @@ async def test_a_failing_handler_costs_an_apology_and_rolls_back_its_writes(
 async def test_replies_are_stored_claimed_in_the_outbox_before_they_are_sent(
     runtime: Runtime, chat: Chat
 ) -> None:
-    turn = await runtime.conversation.handle(
+    outgoing = await runtime.conversation.handle(
         InboundMessage(chat.address, "sessions", runtime.clock())
     )
 
@@ -51,6 +51,6 @@ async def test_replies_are_stored_claimed_in_the_outbox_before_they_are_sent(
 
     assert await statuses() == ["sending"]
     assert chat.channel.sent == []
-    await chat.dispatcher.deliver(turn.outgoing)
-    assert [m.id for m in chat.channel.sent] == [m.id for m in turn.outgoing]
+    await chat.dispatcher.deliver(outgoing)
+    assert [m.id for m in chat.channel.sent] == [m.id for m in outgoing]
     assert await statuses() == ["sent"]

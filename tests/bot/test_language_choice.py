@@ -41,7 +41,6 @@ async def test_text_in_a_clear_language_beats_the_clients_language_code(chat: Ch
 
 async def test_language_survives_a_restart(runtime: Runtime, recorder: RecordingChannel) -> None:
     await Chat(runtime, recorder, "parent-7").say("عربي")
-    runtime.catalog.invalidate()
     again = Chat(runtime, recorder, "parent-7")
     assert "إليك ما يمكنك أن ترسله لي" in await again.reply("help")
     async with runtime.engine.connect() as connection:

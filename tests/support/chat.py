@@ -49,8 +49,8 @@ class Chat:
             external_id=external_id,
             language_hint=language_hint,
         )
-        turn = await self.runtime.conversation.handle(message)
-        await self.dispatcher.deliver(turn.outgoing)
+        outgoing = await self.runtime.conversation.handle(message)
+        await self.dispatcher.deliver(outgoing)
         return [m for m in self.channel.sent[before:] if m.address == self.address]
 
     async def reply(self, text: str, **kwargs: str) -> str:
