@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.channels.sms_text import AccentMode
 from bot.errors import ConfigError
 
 DEFAULT_DATABASE_PATH = Path("data") / "bot.db"
@@ -38,6 +39,11 @@ class Settings:
     twilio_from_number: str | None = None
     twilio_messaging_service_sid: str | None = None
     twilio_api_base_url: str = "https://api.twilio.com"
+    # Segments per second the Twilio sender may send: 1 for a US long code, more for a
+    # toll-free number or short code; the dispatcher's token bucket counts segments.
+    twilio_messages_per_second: float = 1.0
+    telegram_messages_per_second: float = 30.0
+    sms_accents: AccentMode = AccentMode.AUTO
     public_base_url: str | None = None
     organizers: frozenset[str] = frozenset()
     admin_password: str | None = None
@@ -90,6 +96,17 @@ class Settings:
             if url is not None and urlsplit(url).scheme not in ("http", "https"):
                 raise ConfigError(name, f"must be an http(s) URL, got {url!r}")
 
+        rates = {
+            name: _positive(name, text(name), default)
+            for name, default in (
+                ("TWILIO_MESSAGES_PER_SECOND", cls.twilio_messages_per_second),
+                ("TELEGRAM_MESSAGES_PER_SECOND", cls.telegram_messages_per_second),
+            )
+        }
+        accents = (text("SMS_ACCENTS") or cls.sms_accents.value).lower()
+        if accents not in set(AccentMode):
+            raise ConfigError("SMS_ACCENTS", f"must be keep, auto or strip, got {accents!r}")
+
         organizers = frozenset(
             item.strip() for item in (text("ORGANIZERS") or "").split(",") if item.strip()
         )
@@ -104,9 +121,24 @@ class Settings:
             twilio_from_number=text("TWILIO_FROM_NUMBER"),
             twilio_messaging_service_sid=text("TWILIO_MESSAGING_SERVICE_SID"),
             twilio_api_base_url=urls["TWILIO_API_BASE_URL"] or cls.twilio_api_base_url,
+            twilio_messages_per_second=rates["TWILIO_MESSAGES_PER_SECOND"],
+            telegram_messages_per_second=rates["TELEGRAM_MESSAGES_PER_SECOND"],
+            sms_accents=AccentMode(accents),
             public_base_url=urls["PUBLIC_BASE_URL"],
             organizers=organizers,
             admin_password=text("ADMIN_PASSWORD"),
             host=text("HOST") or cls.host,
             port=int(port_text),
         )
+
+
+def _positive(name: str, raw: str | None, default: float) -> float:
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(name, f"must be a positive number, got {raw!r}")
+    return value

@@ -19,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot import outbox
 from bot.catalog_cache import CatalogCache
+from bot.channels.sms_text import AccentMode
 from bot.i18n import DEFAULT_LANGUAGE, I18n
 from bot.langdetect import detect_language, language_from_code
-from bot.messages import InboundMessage, OutboundMessage, Reply
+from bot.messages import ChannelName, InboundMessage, OutboundMessage, Reply
 from bot.router import Intent, Match, route
+from bot.sms_paging import PENDING_PAGES, first_pages
 from bot.store import contacts as contact_store
 from bot.store.contacts import Contact
 from bot.store.tables import inbound_seen
@@ -66,6 +68,7 @@ class Conversation:
         zone: ZoneInfo,
         clock: Callable[[], datetime],
         worker: str,
+        sms_accents: AccentMode = AccentMode.AUTO,
     ) -> None:
         self._engine = engine
         self._handlers = handlers
@@ -74,6 +77,7 @@ class Conversation:
         self._zone = zone
         self._clock = clock
         self._worker = worker
+        self._sms_accents = sms_accents
 
     async def handle(self, message: InboundMessage) -> list[OutboundMessage]:
         """Run one turn; returns its replies, stored and claimed, for the caller to deliver."""
@@ -95,6 +99,8 @@ class Conversation:
             )
             before = contact_store.dialogue_of(contact)
             match = route(message.text)
+            if match.intent is not Intent.MORE:
+                contact.state.pop(PENDING_PAGES, None)
             language = settle_language(contact, message, match)
             snapshot = await self._catalog.current(connection)
             context = Context(
@@ -108,6 +114,8 @@ class Conversation:
                 db=connection,
             )
             replies = await self._handlers[match.intent](message, match, context)
+            if message.address.channel is ChannelName.SMS:
+                replies = first_pages(replies, context.tr, self._sms_accents, contact.state)
             if contact_store.dialogue_of(contact) != before:
                 await contact_store.save_dialogue(connection, contact)
             return await outbox.add_replies(

@@ -1,17 +1,24 @@
-"""Drains the outbox: claim, check consent, send, record what happened."""
+"""Drains the outbox: claim, check consent, throttle, send, record what happened."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import outbox
-from bot.channels.base import Channel, OutcomeKind
-from bot.messages import ChannelName, OutboundMessage
+from bot.channels.base import Channel, OutcomeKind, SendOutcome
+from bot.messages import Address, ChannelName, OutboundMessage
+from bot.metrics import Metrics
 from bot.outbox import Status
+from bot.ratelimit import Throttle
+from bot.redact import describe
+from bot.store import consent
+from bot.store.consent import ConsentAction, ConsentSource
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +33,19 @@ class Dispatcher:
         channels: Mapping[ChannelName, Channel],
         worker: str,
         clock: Callable[[], datetime],
+        throttles: Mapping[ChannelName, Throttle] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._engine = engine
         self._channels = channels
         self._worker = worker
         self._clock = clock
+        self._throttles = throttles or {}
+        self._metrics = metrics
+
+    @property
+    def channels(self) -> Mapping[ChannelName, Channel]:
+        return self._channels
 
     async def drain(self, channel: ChannelName, batch: int = 50) -> int:
         """Send every due message of `channel`; returns how many were handled.
@@ -40,7 +55,6 @@ class Dispatcher:
         sending, which bounds what a restart may send twice to one batch.
         """
         handled = 0
-        sender = self._channels[channel]
         while True:
             async with self._engine.begin() as connection:
                 now = self._clock()
@@ -54,31 +68,76 @@ class Dispatcher:
                 if suppressed:
                     await outbox.record(connection, suppressed, now)
             skip = {o.message_id for o in suppressed}
-            outcomes = [
-                await self._send(sender, message) for message in claimed if message.id not in skip
-            ]
-            if outcomes:
-                async with self._engine.begin() as connection:
-                    await outbox.record(connection, outcomes, self._clock())
+            await self.deliver([m for m in claimed if m.id not in skip])
             handled += len(claimed)
             if len(claimed) < batch:
                 return handled
 
     async def deliver(self, messages: Sequence[OutboundMessage]) -> None:
-        """Send messages already claimed (a turn's replies) and record the outcomes."""
+        """Send claimed messages and record the outcomes.
+
+        Different people are served concurrently (the throttles keep the pace); one
+        person's messages go one after another, so a turn's replies arrive in order.
+        """
         if not messages:
             return
-        outcomes = [await self._send(self._channels[m.address.channel], m) for m in messages]
+        by_address: dict[Address, list[OutboundMessage]] = {}
+        for message in messages:
+            by_address.setdefault(message.address, []).append(message)
+        results = await asyncio.gather(*(self._send_in_order(q) for q in by_address.values()))
+        sent = [pair for result in results for pair in result]
+        stopped = {message.address for message, raw in sent if raw.kind is OutcomeKind.STOPPED}
         async with self._engine.begin() as connection:
-            await outbox.record(connection, outcomes, self._clock())
+            now = self._clock()
+            await outbox.record(connection, [self._outcome(m, raw) for m, raw in sent], now)
+            for address in stopped:
+                # The provider says this person is unreachable for good (Twilio 21610,
+                # Telegram 403): that is an opt-out, and their queued bulk must not follow.
+                await consent.record(
+                    connection, address, ConsentAction.OPT_OUT, ConsentSource.PROVIDER, now
+                )
+                await outbox.suppress_pending(connection, address)
 
-    async def _send(self, sender: Channel, message: OutboundMessage) -> outbox.Outcome:
-        outcome = await sender.send(message)
+    async def _send_in_order(
+        self, messages: Sequence[OutboundMessage]
+    ) -> list[tuple[OutboundMessage, SendOutcome]]:
+        return [(message, await self._send(message)) for message in messages]
+
+    async def _send(self, message: OutboundMessage) -> SendOutcome:
+        channel = message.address.channel
+        throttle = self._throttles.get(channel)
+        if throttle is not None:
+            await throttle.limiter.acquire(message.address.id, throttle.cost(message))
+        started = time.perf_counter()
+        try:
+            outcome = await self._channels[channel].send(message)
+        except Exception as error:  # a channel bug must not lose the rest of the batch
+            log.exception("channel %s raised on message %s", channel, message.id)
+            outcome = SendOutcome(OutcomeKind.RETRY, error=f"internal error: {error!r}"[:200])
+        elapsed = time.perf_counter() - started
+        log.info(
+            "out %s #%d %s %s %.0f ms%s",
+            describe(message.address),
+            message.id,
+            message.kind.value,
+            outcome.kind.value,
+            elapsed * 1000,
+            f" ({outcome.error})" if outcome.error else "",
+        )
+        if throttle is not None and outcome.retry_after:
+            throttle.limiter.hold(message.address.id, outcome.retry_after)
+        if self._metrics is not None:
+            self._metrics.send_seconds.labels(channel.value).observe(elapsed)
+            self._metrics.messages_out.labels(
+                channel.value, message.locale, message.kind.value, outcome.kind.value
+            ).inc()
+        return outcome
+
+    def _outcome(self, message: OutboundMessage, outcome: SendOutcome) -> outbox.Outcome:
         if outcome.kind is OutcomeKind.RETRY and message.attempts < MAX_ATTEMPTS:
             delay = outcome.retry_after or BASE_BACKOFF_SECONDS * 2**message.attempts
             retry_at = self._clock() + timedelta(seconds=delay)
             return outbox.Outcome(message.id, Status.QUEUED, error=outcome.error, retry_at=retry_at)
         if outcome.kind is OutcomeKind.SENT:
             return outbox.Outcome(message.id, Status.SENT, provider_id=outcome.provider_id)
-        log.warning("send failed: message %s: %s", message.id, outcome.error)
         return outbox.Outcome(message.id, Status.FAILED, outcome.provider_id, outcome.error)

@@ -49,6 +49,9 @@ class InboundMessage:
     external_id: str | None = None
     language_hint: str | None = None
     display_name: str | None = None
+    # What the person arrived from, such as a Telegram deep link's /start payload (a
+    # session id): the greeting then shows that item instead of the general menu.
+    deep_link: str | None = None
 
 
 @dataclass(frozen=True)

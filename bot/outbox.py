@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.messages import (
@@ -240,3 +240,76 @@ async def record(connection: AsyncConnection, outcomes: Sequence[Outcome], now: 
         await connection.execute(_FINISH, finished)
     if retried:
         await connection.execute(_RETRY, retried)
+
+
+async def suppress_pending(connection: AsyncConnection, address: Address) -> int:
+    """Cancel what is still queued for an address that just stopped (all but consent)."""
+    result = await connection.execute(
+        update(outbox)
+        .where(
+            outbox.c.channel == address.channel.value,
+            outbox.c.address == address.id,
+            outbox.c.status == Status.QUEUED.value,
+            outbox.c.kind.not_in([kind.value for kind in CONSENT_EXEMPT]),
+        )
+        .values(status=Status.SUPPRESSED.value, last_error="recipient stopped")
+    )
+    return result.rowcount
+
+
+# Rule 7: a delivery report only moves a message forward. Terminal states stay put, and
+# a report may overtake our own record of the send (the row still says sending) or
+# settle a send we thought had timed out (the row is queued for a retry, which it must
+# then not get).
+_EARLIER = {
+    Status.SENT: (Status.QUEUED, Status.SENDING),
+    Status.DELIVERED: (Status.QUEUED, Status.SENDING, Status.SENT),
+    Status.FAILED: (Status.QUEUED, Status.SENDING, Status.SENT),
+}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Who a delivery report was about, for the caller to act on the person."""
+
+    address: Address
+    status: Status
+
+
+async def apply_report(
+    connection: AsyncConnection,
+    message_id: int,
+    status: Status,
+    now: datetime,
+    *,
+    channel: ChannelName,
+    provider_id: str | None = None,
+    error: str | None = None,
+) -> Delivery | None:
+    """Move a message forward to `status`; None when it is unknown or already further on."""
+    if status not in _EARLIER:
+        raise ValueError(f"a delivery report cannot set {status}")
+    values: dict[str, Any] = {"status": status.value}
+    if provider_id:
+        values["provider_id"] = provider_id
+    if error:
+        values["last_error"] = error
+    if status is Status.DELIVERED:
+        values["delivered_at"] = now
+    if status in (Status.SENT, Status.DELIVERED):
+        values["sent_at"] = func.coalesce(outbox.c.sent_at, now)
+    row = (
+        await connection.execute(
+            update(outbox)
+            .where(
+                outbox.c.id == message_id,
+                outbox.c.channel == channel.value,
+                outbox.c.status.in_([s.value for s in _EARLIER[status]]),
+            )
+            .values(values)
+            .returning(outbox.c.channel, outbox.c.address)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return Delivery(Address(ChannelName(row.channel), row.address), status)

@@ -19,6 +19,8 @@ from bot.dispatcher import Dispatcher
 from bot.i18n import I18n
 from bot.langdetect import warm_up
 from bot.messages import ChannelName
+from bot.metrics import Metrics
+from bot.ratelimit import Throttle
 from bot.router import Intent
 from bot.store import catalog_repo
 from bot.store.engine import create_engine, upgrade
@@ -42,8 +44,13 @@ class Runtime:
     clock: Callable[[], datetime]
     worker: str
 
-    def dispatcher(self, channels: Mapping[ChannelName, Channel]) -> Dispatcher:
-        return Dispatcher(self.engine, channels, self.worker, self.clock)
+    def dispatcher(
+        self,
+        channels: Mapping[ChannelName, Channel],
+        throttles: Mapping[ChannelName, Throttle] | None = None,
+        metrics: Metrics | None = None,
+    ) -> Dispatcher:
+        return Dispatcher(self.engine, channels, self.worker, self.clock, throttles, metrics)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -71,5 +78,7 @@ async def open_runtime(
     warm_up()
     catalog = CatalogCache(max_age=catalog_max_age)
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    conversation = Conversation(engine, handlers, i18n, catalog, settings.zone, clock, worker)
+    conversation = Conversation(
+        engine, handlers, i18n, catalog, settings.zone, clock, worker, settings.sms_accents
+    )
     return Runtime(settings, engine, i18n, catalog, conversation, clock, worker)

@@ -8,6 +8,7 @@ from bot.store import consent, subscriptions
 from bot.store.consent import ConsentAction, ConsentSource
 from handlers.context import Context
 from handlers.help import greet
+from handlers.render import session_card
 
 
 async def opt_out(message: InboundMessage, match: Match, ctx: Context) -> list[Reply]:
@@ -32,13 +33,25 @@ async def opt_out(message: InboundMessage, match: Match, ctx: Context) -> list[R
 
 
 async def opt_in(message: InboundMessage, match: Match, ctx: Context) -> list[Reply]:
+    """START, or Telegram's /start; a deep link's session follows the greeting."""
+    replies = await _welcome(message, match, ctx)
+    session = ctx.catalog.session(message.deep_link) if message.deep_link else None
+    if session is not None:
+        ctx.contact.state["last_session"] = session.id
+        replies.append(Reply(session_card(session, ctx)))
+    return replies
+
+
+async def _welcome(message: InboundMessage, match: Match, ctx: Context) -> list[Reply]:
     if not ctx.contact.opted_out:
         return await greet(message, match, ctx)
     await consent.record(
         ctx.db,
         message.address,
         ConsentAction.OPT_IN,
-        ConsentSource.KEYWORD,
+        ConsentSource.TELEGRAM_START
+        if message.text.startswith("/start")
+        else ConsentSource.KEYWORD,
         ctx.now,
         detail=match.argument,
     )

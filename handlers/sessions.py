@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.messages import InboundMessage, Reply
 from bot.router import Match
+from bot.sms_paging import next_page
 from catalog.models import Session
 from handlers.context import Context
 from handlers.render import (
@@ -90,6 +91,9 @@ async def list_sessions(message: InboundMessage, match: Match, ctx: Context) -> 
 
 
 async def more(message: InboundMessage, match: Match, ctx: Context) -> list[Reply]:
+    page = next_page(ctx.contact.state)
+    if page is not None:
+        return [Reply(page)]
     items = remembered_menu(ctx)
     shown = int(ctx.contact.state.get("shown", 0))
     if not items or shown >= len(items):

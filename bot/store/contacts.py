@@ -120,3 +120,14 @@ async def choose_language(
         .where(contacts.c.id == contact.id)
         .values(locale=language, locale_chosen=True)
     )
+
+
+async def flag_delivery_problem(
+    connection: AsyncConnection, address: Address, problem: str, now: datetime
+) -> None:
+    """Remember why a carrier cannot reach this number; organizers see it, sends go on."""
+    await connection.execute(
+        update(contacts)
+        .where(contacts.c.channel == address.channel.value, contacts.c.address == address.id)
+        .values(delivery_problem=problem[:64], delivery_problem_at=now)
+    )

@@ -79,6 +79,10 @@ contacts = Table(
     Column("state", JSON, nullable=False, default=dict),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),
+    # The carrier's last word on why messages to this number do not arrive (Twilio
+    # 30003/30005/30006: unreachable, unknown, landline), shown to organizers.
+    Column("delivery_problem", String(64)),
+    Column("delivery_problem_at", UTCDateTime),
     UniqueConstraint("channel", "address"),
 )
 
@@ -183,5 +187,6 @@ outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("claimed_at", UTCDateTime),
     Column("sent_at", UTCDateTime),
+    Column("delivered_at", UTCDateTime),
     Index("ix_outbox_queue", "channel", "status", "priority", "id"),
 )

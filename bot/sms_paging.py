@@ -1,0 +1,52 @@
+"""Long replies on SMS: a first page now, the rest when the parent answers MORE.
+
+Pages are cut here, inside the conversation turn, because that is where the dialogue
+state lives: the pages still to come are saved with it, in the same transaction as the
+first page's outbox row, and `handlers.sessions.more` serves them. Cutting needs the
+text as it will really be sent, so pages are `sms_safe` already (applying it again when
+sending changes nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from bot.channels.sms_text import AccentMode, paginate, sms_safe
+from bot.i18n import Translator
+from bot.messages import Reply
+
+PENDING_PAGES = "pages"
+MAX_SEGMENTS = 3
+
+
+def first_pages(
+    replies: Sequence[Reply], tr: Translator, accents: AccentMode, state: dict[str, Any]
+) -> list[Reply]:
+    """Each reply's first page; later pages are saved in `state` for MORE, in order."""
+    hint = tr.gettext("Reply MORE for the rest.")
+    now: list[Reply] = []
+    later: list[str] = []
+    for reply in replies:
+        pages = paginate(sms_safe(reply.text, tr.language, accents), more_hint=hint)
+        if not pages:
+            continue
+        now.append(replace(reply, text=pages[0]))
+        later.extend(pages[1:])
+    if later:
+        state[PENDING_PAGES] = later
+    return now
+
+
+def next_page(state: dict[str, Any]) -> str | None:
+    """The next saved page, removing it; None when there is none left."""
+    pages = state.get(PENDING_PAGES)
+    if not pages:
+        return None
+    page, rest = str(pages[0]), pages[1:]
+    if rest:
+        state[PENDING_PAGES] = rest
+    else:
+        del state[PENDING_PAGES]
+    return page
