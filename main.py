@@ -9,6 +9,8 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+from aiohttp import web
+
 from bot.channels.console import ConsoleChannel
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.errors import ConfigError
@@ -17,16 +19,25 @@ from bot.runtime import Runtime, open_runtime
 from bot.store import catalog_repo
 from bot.store import contacts as contact_store
 from bot.store.engine import create_engine, upgrade
+from bot.web.app import build_app
 from catalog.errors import CatalogError
 from catalog.io import check_catalog, dump_catalog, load_catalog
 from handlers import HANDLERS
 
 PROMPT = "> "
+SHUTDOWN_SECONDS = 20.0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server: webhooks, health, dispatcher")
+    serve.add_argument(
+        "--no-workers",
+        action="store_true",
+        help="web only: no outbox loop and no Telegram polling (for a replica)",
+    )
 
     chat = commands.add_parser("chat", help="talk to the bot in the terminal")
     chat.add_argument("--as", dest="contact", default="terminal", help="contact id to chat as")
@@ -131,11 +142,33 @@ async def db_upgrade(settings: Settings) -> int:
     return 0
 
 
+def serve(settings: Settings, workers: bool) -> int:
+    """Run until SIGTERM or Ctrl-C; aiohttp then stops accepting, and the app's cleanup
+    lets in-flight sends finish before the process exits."""
+    app = build_app(settings, workers=workers)
+    print(f"serving on http://{settings.host}:{settings.port}", flush=True)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=SHUTDOWN_SECONDS,
+        print=None,
+        access_log=None,
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # The server logs one line per message in and out; the CLI stays quiet.
+    level = logging.INFO if args.command == "serve" else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "aiohttp.access", "telegram", "twilio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
+        if args.command == "serve":
+            return serve(settings, workers=not args.no_workers)
         if args.command == "chat":
             return asyncio.run(chat(settings, args.contact, args.lang))
         if args.command == "catalog":

@@ -268,14 +268,6 @@ _EARLIER = {
 }
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """Who a delivery report was about, for the caller to act on the person."""
-
-    address: Address
-    status: Status
-
-
 async def apply_report(
     connection: AsyncConnection,
     message_id: int,
@@ -285,8 +277,8 @@ async def apply_report(
     channel: ChannelName,
     provider_id: str | None = None,
     error: str | None = None,
-) -> Delivery | None:
-    """Move a message forward to `status`; None when it is unknown or already further on."""
+) -> bool:
+    """Move a message forward to `status`; False when it is unknown or already further on."""
     if status not in _EARLIER:
         raise ValueError(f"a delivery report cannot set {status}")
     values: dict[str, Any] = {"status": status.value}
@@ -298,18 +290,27 @@ async def apply_report(
         values["delivered_at"] = now
     if status in (Status.SENT, Status.DELIVERED):
         values["sent_at"] = func.coalesce(outbox.c.sent_at, now)
-    row = (
-        await connection.execute(
-            update(outbox)
-            .where(
-                outbox.c.id == message_id,
-                outbox.c.channel == channel.value,
-                outbox.c.status.in_([s.value for s in _EARLIER[status]]),
-            )
-            .values(values)
-            .returning(outbox.c.channel, outbox.c.address)
+    result = await connection.execute(
+        update(outbox)
+        .where(
+            outbox.c.id == message_id,
+            outbox.c.channel == channel.value,
+            outbox.c.status.in_([s.value for s in _EARLIER[status]]),
         )
-    ).one_or_none()
-    if row is None:
-        return None
-    return Delivery(Address(ChannelName(row.channel), row.address), status)
+        .values(values)
+    )
+    return bool(result.rowcount)
+
+
+async def address_of(
+    connection: AsyncConnection, message_id: int, channel: ChannelName
+) -> Address | None:
+    """The recipient of one of our messages on `channel`, if there is such a message."""
+    found = (
+        await connection.execute(
+            select(outbox.c.address).where(
+                outbox.c.id == message_id, outbox.c.channel == channel.value
+            )
+        )
+    ).scalar_one_or_none()
+    return None if found is None else Address(channel, found)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from bot.channels.sms_text import AccentMode, paginate, sms_safe
+from bot.channels.sms_text import AccentMode, Encoding, paginate, segment_report, sms_safe
 from bot.i18n import Translator
 from bot.messages import Reply
 
@@ -29,7 +29,8 @@ def first_pages(
     now: list[Reply] = []
     later: list[str] = []
     for reply in replies:
-        pages = paginate(sms_safe(reply.text, tr.language, accents), more_hint=hint)
+        text = sms_safe(reply.text, tr.language, accents)
+        pages = paginate(text, more_hint=_hint_for(text, hint, tr.language, accents))
         if not pages:
             continue
         now.append(replace(reply, text=pages[0]))
@@ -37,6 +38,14 @@ def first_pages(
     if later:
         state[PENDING_PAGES] = later
     return now
+
+
+def _hint_for(text: str, hint: str, language: str, accents: AccentMode) -> str:
+    """The hint spelt like the text: one "Á" in it would turn a GSM-7 page into UCS-2."""
+    folded = sms_safe(hint, language, accents)
+    if accents is AccentMode.KEEP or segment_report(text).encoding is not Encoding.GSM7:
+        return folded
+    return sms_safe(hint, language, AccentMode.STRIP)
 
 
 def next_page(state: dict[str, Any]) -> str | None:

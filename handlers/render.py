@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.i18n import Translator
+from bot.messages import Button, Reply
 from catalog.models import Catalog, Localized, Resource, Session, SessionStatus
 from handlers.context import Context
 
@@ -107,14 +108,21 @@ def _find(catalog: Catalog, kind: Any, item_id: Any) -> Item | None:
     return next((r for r in catalog.resources if r.id == item_id), None)
 
 
-def menu_page(ctx: Context, items: Sequence[Item], start: int, heading: str) -> str:
-    """One page of a numbered menu, with the hint to answer a number or ask for more."""
+def menu_page(ctx: Context, items: Sequence[Item], start: int, heading: str) -> Reply:
+    """One page of a numbered menu, with the hint to answer a number or ask for more.
+
+    Channels with buttons (Telegram) show one per number and one for the next page; the
+    text says the same for channels without them (SMS), so no one depends on buttons.
+    """
     tr = ctx.tr
     page = items[start : start + MENU_PAGE]
     lines = [heading] if heading else []
     lines.extend(item_line(start + i + 1, item, ctx) for i, item in enumerate(page))
     lines.append(tr.gettext("Send a number for details."))
+    numbers = [str(start + i + 1) for i in range(len(page))]
+    buttons = [Button(number, number) for number in numbers]
     if start + MENU_PAGE < len(items):
         lines.append(tr.gettext("Send MORE to see more."))
+        buttons.append(Button(tr.gettext("More"), "MORE"))
     remember_menu(ctx, items, start + len(page))
-    return "\n".join(lines)
+    return Reply("\n".join(lines), tuple(buttons))

@@ -29,4 +29,4 @@ async def search(message: InboundMessage, match: Match, ctx: Context) -> list[Re
         ctx.contact.state["last_session"] = hits[0].item.id
         return [Reply(session_card(hits[0].item, ctx))]
     heading = tr.gettext('Here is what I found for "{query}":', query=query[:60])
-    return [Reply(menu_page(ctx, [hit.item for hit in hits], 0, heading))]
+    return [menu_page(ctx, [hit.item for hit in hits], 0, heading)]

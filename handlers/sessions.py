@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.messages import InboundMessage, Reply
 from bot.router import Match
 from bot.sms_paging import next_page
@@ -65,18 +67,9 @@ async def next_session(message: InboundMessage, match: Match, ctx: Context) -> l
     heading = tr.gettext("There is no upcoming session scheduled right now.")
     if not recent:
         return [Reply(heading)]
-    return [
-        Reply(
-            menu_page(
-                ctx,
-                recent,
-                0,
-                heading + "\n" + tr.gettext("Here are the latest recordings:"),
-            )
-            + "\n"
-            + tr.gettext("Send SUBSCRIBE to hear about the next one.")
-        )
-    ]
+    menu = menu_page(ctx, recent, 0, heading + "\n" + tr.gettext("Here are the latest recordings:"))
+    footer = tr.gettext("Send SUBSCRIBE to hear about the next one.")
+    return [replace(menu, text=f"{menu.text}\n{footer}")]
 
 
 async def list_sessions(message: InboundMessage, match: Match, ctx: Context) -> list[Reply]:
@@ -87,7 +80,7 @@ async def list_sessions(message: InboundMessage, match: Match, ctx: Context) -> 
         heading = ctx.tr.gettext("Coming up first, then recordings of past sessions:")
     else:
         heading = ctx.tr.gettext("Recordings of past sessions, newest first:")
-    return [Reply(menu_page(ctx, items, 0, heading))]
+    return [menu_page(ctx, items, 0, heading)]
 
 
 async def more(message: InboundMessage, match: Match, ctx: Context) -> list[Reply]:
@@ -98,7 +91,7 @@ async def more(message: InboundMessage, match: Match, ctx: Context) -> list[Repl
     shown = int(ctx.contact.state.get("shown", 0))
     if not items or shown >= len(items):
         return [Reply(ctx.tr.gettext("That is all. Send SESSIONS to see the list again."))]
-    return [Reply(menu_page(ctx, items, shown, ""))]
+    return [menu_page(ctx, items, shown, "")]
 
 
 async def choose(message: InboundMessage, match: Match, ctx: Context) -> list[Reply]:

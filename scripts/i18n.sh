@@ -7,12 +7,12 @@ cd "$(dirname "$0")/.."
 PYBABEL="${PYBABEL:-.venv/bin/pybabel}"
 case "${1:-}" in
   extract)
-    "$PYBABEL" extract -F babel.cfg -k gettext -k ngettext:1,2 --no-location --sort-output \
+    "$PYBABEL" extract -F babel.cfg -k gettext -k ngettext:1,2 -k N_ --no-location --sort-output --no-wrap \
       --project=learning-sessions-bot --copyright-holder="Learning sessions bot contributors" \
       -o locales/messages.pot .
     ;;
   update)
-    "$PYBABEL" update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
+    "$PYBABEL" update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete --no-wrap
     ;;
   compile)
     "$PYBABEL" compile -d locales -D messages --statistics -f -o /dev/null 2>/dev/null \

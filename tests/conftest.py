@@ -23,7 +23,13 @@ from bot.store import catalog_repo
 from bot.store.tables import consent_events, contacts, inbound_seen, outbox, subscriptions
 from catalog.io import BUNDLED_CATALOG, load_catalog
 from handlers import HANDLERS
+from tests.support import loopback_only
 from tests.support.chat import Chat, FrozenClock, RecordingChannel
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    loopback_only.install()
+
 
 POSTGRES_ADMIN_DSN = os.environ.get(
     "TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"

@@ -89,7 +89,7 @@ SPANISH = [
     ("ALTO", ("Ya no recibirás más mensajes nuestros.",)),
     ("próxima", SILENT),
     ("INICIAR", ("¡Qué bueno tenerte de vuelta!",)),
-    ("idioma", ("¿En qué idioma prefieres que te escriba?",)),
+    ("idioma", ("¿En qué idioma prefieres?",)),
     ("english", ("Done, I will write to you in English.",)),
 ]
 

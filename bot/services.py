@@ -1,0 +1,114 @@
+"""The long-lived parts of a running server, built once and closed once.
+
+Channels exist only for the providers that are configured: a volunteer with nothing but
+a bot token gets Telegram, an SMS-only deployment gets Twilio, and the console channel
+is always there for the CLI. Every channel gets its rate limit here (design rule 5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from telegram import Bot
+
+from bot.channels.base import Channel
+from bot.channels.sms import SmsChannel, open_sms_channel, segments_of
+from bot.channels.telegram import TelegramChannel, make_bot
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.inbox import Inbox
+from bot.messages import ChannelName, OutboundMessage
+from bot.metrics import Metrics
+from bot.pump import OutboxPump
+from bot.ratelimit import Rate, RateLimiter, Throttle
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# Telegram asks for no more than one message a second in a chat; a turn's two or three
+# replies may leave together, as they do in Telegram's own clients.
+TELEGRAM_PER_CHAT = Rate(per_second=1.0, burst=3.0)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    runtime: Runtime
+    metrics: Metrics
+    dispatcher: Dispatcher
+    inbox: Inbox
+    pump: OutboxPump
+    bot: Bot | None = None
+    sms: SmsChannel | None = None
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def telegram_secret(self) -> str | None:
+        return webhook_secret(self.settings)
+
+
+def webhook_secret(settings: Settings) -> str | None:
+    """TELEGRAM_WEBHOOK_SECRET, or one derived from the token so a volunteer need not invent one.
+
+    Telegram sends it back on every webhook call; only Telegram and this server know it.
+    """
+    if settings.telegram_webhook_secret:
+        return settings.telegram_webhook_secret
+    if not settings.telegram_bot_token:
+        return None
+    return hashlib.sha256(f"webhook:{settings.telegram_bot_token}".encode()).hexdigest()
+
+
+def _throttles(settings: Settings) -> dict[ChannelName, Throttle]:
+    overall = settings.telegram_messages_per_second
+    sms_rate = settings.twilio_messages_per_second
+    accents = settings.sms_accents
+
+    def sms_cost(message: OutboundMessage) -> float:
+        return float(segments_of(message, accents))
+
+    return {
+        ChannelName.TELEGRAM: Throttle(
+            RateLimiter(Rate(overall, burst=overall), TELEGRAM_PER_CHAT)
+        ),
+        ChannelName.SMS: Throttle(RateLimiter(Rate(sms_rate, burst=sms_rate)), sms_cost),
+    }
+
+
+@contextlib.asynccontextmanager
+async def open_services(settings: Settings, runtime: Runtime) -> AsyncIterator[Services]:
+    """Channels, dispatcher, inbox and pump around an open runtime; closes what it opened."""
+    metrics = Metrics()
+    channels: dict[ChannelName, Channel] = {}
+    bot = make_bot(settings) if settings.telegram_bot_token else None
+    if bot is not None:
+        channels[ChannelName.TELEGRAM] = TelegramChannel(bot)
+    sms = None
+    if settings.twilio_account_sid or settings.twilio_auth_token:
+        sms = await open_sms_channel(settings)
+        channels[ChannelName.SMS] = sms
+    dispatcher = runtime.dispatcher(channels, _throttles(settings), metrics)
+    services = Services(
+        settings=settings,
+        runtime=runtime,
+        metrics=metrics,
+        dispatcher=dispatcher,
+        inbox=Inbox(runtime.conversation, dispatcher, metrics),
+        pump=OutboxPump(dispatcher, metrics),
+        bot=bot,
+        sms=sms,
+    )
+    try:
+        yield services
+    finally:
+        services.stop.set()
+        await services.inbox.close()
+        if sms is not None:
+            await sms.close()
+        if bot is not None:
+            await bot.shutdown()

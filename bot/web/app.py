@@ -1,0 +1,107 @@
+"""The one aiohttp application `serve` runs, and the background work bound to its life.
+
+Background tasks follow aiohttp's `cleanup_ctx` pattern: started when the app starts,
+stopped (and awaited) when it shuts down, which aiohttp does on SIGTERM after it has
+stopped accepting requests, so in-flight sends finish before the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+from aiohttp import web
+
+from bot.channels.telegram import poll, set_commands, use_polling, use_webhook
+from bot.config import Settings
+from bot.runtime import Runtime, open_runtime, utc_now
+from bot.services import Services, open_services
+from bot.web.bodies import MAX_BODY_BYTES
+from bot.web.keys import SERVICES
+from bot.web.ops import healthz, metrics
+from bot.web.telegram_webhook import handle_update, telegram_webhook
+from bot.web.twilio_webhooks import twilio_sms, twilio_status
+from handlers import HANDLERS
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_WEBHOOK_PATH = "/webhooks/telegram"
+MAX_SETUP_PAUSE_SECONDS = 60.0
+
+
+def build_app(
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    workers: bool = True,
+    clock: Callable[[], datetime] = utc_now,
+) -> web.Application:
+    """The server; `runtime` lets tests share an open one, `workers` runs the dispatcher loop
+    and Telegram long polling (off for a web-only replica)."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.router.add_post(TELEGRAM_WEBHOOK_PATH, telegram_webhook)
+    app.router.add_post("/webhooks/twilio/sms", twilio_sms)
+    app.router.add_post("/webhooks/twilio/status", twilio_status)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            opened = runtime
+            if opened is None:
+                opened = await open_runtime(settings, HANDLERS, clock)
+                stack.push_async_callback(opened.close)
+            services = await stack.enter_async_context(open_services(settings, opened))
+            app[SERVICES] = services
+            tasks = _background(services, workers)
+            yield
+            services.stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+def _background(services: Services, workers: bool) -> list[asyncio.Task[None]]:
+    tasks = []
+    if workers:
+        tasks.append(asyncio.create_task(services.pump.run(services.stop)))
+    if services.bot is not None:
+        tasks.append(asyncio.create_task(_telegram(services, polling_allowed=workers)))
+    return tasks
+
+
+async def _telegram(services: Services, polling_allowed: bool) -> None:
+    """Introduce the bot to Telegram, retrying while Telegram is unreachable, then maybe poll.
+
+    With PUBLIC_BASE_URL the webhook is registered (with its secret); without it the
+    webhook is deleted and this process long-polls, so a laptop with only a token works.
+    """
+    bot = services.bot
+    assert bot is not None
+    base = services.settings.public_base_url
+    secret = services.telegram_secret
+    pause = 1.0
+    while not services.stop.is_set():
+        try:
+            await bot.initialize()
+            await set_commands(bot, services.runtime.i18n)
+            if base and secret:
+                await use_webhook(bot, base.rstrip("/") + TELEGRAM_WEBHOOK_PATH, secret)
+            else:
+                await use_polling(bot)
+            break
+        except Exception as error:
+            log.warning("Telegram setup failed (%r); trying again in %.0f s", error, pause)
+            services.metrics.errors.labels("telegram_setup").inc()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(services.stop.wait(), pause)
+            pause = min(pause * 2, MAX_SETUP_PAUSE_SECONDS)
+    else:
+        return
+    if not base and polling_allowed:
+        log.info("no PUBLIC_BASE_URL: long polling Telegram")
+        await poll(bot, lambda update: handle_update(services, update), services.stop)
