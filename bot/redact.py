@@ -32,3 +32,11 @@ def describe(address: Address) -> str:
     if address.channel is ChannelName.SMS:
         return f"sms:{mask_phone(address.id)}"
     return f"{address.channel.value}:{address.id}"
+
+
+def without_secrets(text: str, *secrets: str | None) -> str:
+    """`text` with each secret replaced: PTB puts the bot token in some error messages."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

@@ -30,7 +30,7 @@ from bot.channels.base import OutcomeKind, SendOutcome
 from bot.channels.telegram_text import render_html, reply_markup, split_message
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.errors import ConfigError
-from bot.i18n import DEFAULT_LANGUAGE, I18n
+from bot.i18n import DEFAULT_LANGUAGE, N_, I18n
 from bot.messages import Address, ChannelName, InboundMessage, OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -48,13 +48,13 @@ _MAX_BACKOFF = 30.0
 _CONFIRM_TIMEOUT = 1.0
 
 _COMMANDS = (
-    ("start", "Start, or come back after STOP"),
-    ("next", "The next session"),
-    ("sessions", "All sessions and recordings"),
-    ("language", "Choose your language"),
-    ("subscribe", "Get a reminder before each session"),
-    ("help", "What I can do"),
-    ("stop", "Stop all messages"),
+    ("start", N_("Start, or come back after STOP")),
+    ("next", N_("The next session")),
+    ("sessions", N_("All sessions and recordings")),
+    ("language", N_("Choose your language")),
+    ("subscribe", N_("Get a reminder before each session")),
+    ("help", N_("What I can do")),
+    ("stop", N_("Stop all messages")),
 )
 
 _T = TypeVar("_T")

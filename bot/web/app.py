@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.channels.telegram import poll, set_commands, use_polling, use_webhook
 from bot.config import Settings
+from bot.redact import without_secrets
 from bot.runtime import Runtime, open_runtime, utc_now
 from bot.services import Services, open_services
 from bot.web.bodies import MAX_BODY_BYTES
@@ -95,7 +96,8 @@ async def _telegram(services: Services, polling_allowed: bool) -> None:
                 await use_polling(bot)
             break
         except Exception as error:
-            log.warning("Telegram setup failed (%r); trying again in %.0f s", error, pause)
+            reason = without_secrets(repr(error), services.settings.telegram_bot_token)
+            log.warning("Telegram setup failed (%s); trying again in %.0f s", reason, pause)
             services.metrics.errors.labels("telegram_setup").inc()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(services.stop.wait(), pause)
