@@ -61,22 +61,36 @@ class RateLimiter:
         self._clock = clock
         self._reservations = 0
 
-    def reserve(self, chat: str, cost: float = 1.0) -> float:
-        """Book the earliest slot for `cost` units to `chat`; returns seconds to wait for it."""
+    def reserve_chat(self, chat: str, cost: float = 1.0) -> float:
+        """Book `chat`'s next slot; returns seconds until it (a 429's hold included)."""
         now = self._clock()
-        at = max(self._overall.earliest(now), self._held.get(chat, 0.0))
+        at = max(now, self._held.get(chat, 0.0))
         bucket = self._chat_bucket(chat)
         if bucket is not None:
             at = max(at, bucket.earliest(now))
             bucket.take(at, cost)
-        self._overall.take(at, cost)
         self._reservations += 1
         if self._reservations % self._PRUNE_EVERY == 0:
             self._prune(now)
         return at - now
 
+    def reserve_overall(self, cost: float = 1.0) -> float:
+        """Book the channel's next slot from now; returns seconds until it."""
+        now = self._clock()
+        at = self._overall.earliest(now)
+        self._overall.take(at, cost)
+        return at - now
+
     async def acquire(self, chat: str, cost: float = 1.0) -> None:
-        delay = self.reserve(chat, cost)
+        """Wait for the chat's turn, then for the channel's.
+
+        In that order: a chat waiting out its own limit must not book channel capacity in
+        the future, which would hold every other chat behind it.
+        """
+        delay = self.reserve_chat(chat, cost)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        delay = self.reserve_overall(cost)
         if delay > 0:
             await asyncio.sleep(delay)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -136,3 +138,77 @@ async def test_a_batch_larger_than_one_claim_is_drained_whole(
     dispatcher = runtime.dispatcher({ChannelName.CONSOLE: recorder})
     assert await dispatcher.drain(ChannelName.CONSOLE, batch=3) == 7
     assert len({m.address for m in recorder.sent}) == 7
+
+
+@dataclass
+class StoppedChannel:
+    """The provider says this person blocked us (Telegram 403) or texted STOP (21610)."""
+
+    name: ChannelName = ChannelName.CONSOLE
+    calls: int = 0
+
+    async def send(self, message: OutboundMessage) -> SendOutcome:
+        self.calls += 1
+        return SendOutcome(OutcomeKind.STOPPED, error="403 bot was blocked by the user")
+
+
+async def test_a_stopped_recipient_is_opted_out_and_their_queued_bulk_dropped(
+    runtime: Runtime,
+) -> None:
+    first = await queue(runtime, "p1", OutboundKind.NOTICE, Priority.NOTICE, "moved")
+    later = await queue(runtime, "p1", OutboundKind.BROADCAST, Priority.BULK, "news")
+    other = await queue(runtime, "p2", OutboundKind.BROADCAST, Priority.BULK, "news")
+    channel = StoppedChannel()
+    dispatcher = runtime.dispatcher({ChannelName.CONSOLE: channel})
+    await dispatcher.drain(ChannelName.CONSOLE, batch=1)
+    assert (await status_of(runtime, first))[0] == Status.FAILED
+    assert (await status_of(runtime, later))[0] == Status.SUPPRESSED
+    assert (await status_of(runtime, other))[0] == Status.FAILED  # p2 was stopped too
+    async with runtime.engine.connect() as connection:
+        history = await consent.history(connection, Address(ChannelName.CONSOLE, "p1"))
+    assert [(a, s) for a, s, _ in history] == [("opt_out", "provider")]
+    assert channel.calls == 2
+
+
+@dataclass
+class CrashingChannel:
+    name: ChannelName = ChannelName.CONSOLE
+
+    async def send(self, message: OutboundMessage) -> SendOutcome:
+        raise RuntimeError("a bug in a channel")
+
+
+async def test_a_channel_that_raises_costs_a_retry_not_the_batch(runtime: Runtime) -> None:
+    queued = await queue(runtime, "a", OutboundKind.BROADCAST, Priority.BULK, "news")
+    dispatcher = runtime.dispatcher({ChannelName.CONSOLE: CrashingChannel()})
+    await dispatcher.drain(ChannelName.CONSOLE)
+    status, attempts, error = await status_of(runtime, queued)
+    assert (status, attempts) == (Status.QUEUED, 1)
+    assert error is not None and "a bug in a channel" in error
+
+
+@dataclass
+class SlowChannel:
+    """Takes 50 ms per message and notes the order each person got theirs."""
+
+    name: ChannelName = ChannelName.CONSOLE
+    order: list[tuple[str, str]] = field(default_factory=list)
+
+    async def send(self, message: OutboundMessage) -> SendOutcome:
+        await asyncio.sleep(0.05)
+        self.order.append((message.address.id, message.text))
+        return SendOutcome(OutcomeKind.SENT, provider_id=str(message.id))
+
+
+async def test_people_are_served_concurrently_each_in_order(runtime: Runtime) -> None:
+    for person in ("a", "b", "c", "d"):
+        for n in range(3):
+            await queue(runtime, person, OutboundKind.BROADCAST, Priority.BULK, f"{person}{n}")
+    channel = SlowChannel()
+    dispatcher = runtime.dispatcher({ChannelName.CONSOLE: channel})
+    started = time.monotonic()
+    assert await dispatcher.drain(ChannelName.CONSOLE) == 12
+    assert time.monotonic() - started < 0.4  # 12 × 50 ms one after another would be 0.6 s
+    for person in ("a", "b", "c", "d"):
+        mine = [text for who, text in channel.order if who == person]
+        assert mine == [f"{person}0", f"{person}1", f"{person}2"]

@@ -216,3 +216,16 @@ async def test_status_callbacks_for_unknown_messages_change_nothing(
     form = {"MessageSid": "SM" + "b" * 32, "MessageStatus": "delivered"}
     status, _ = await server.post_signed(f"/webhooks/twilio/status{query}", form)
     assert status in (204, 400)
+
+
+async def test_the_log_has_one_line_in_and_one_out_with_the_number_masked(
+    server: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    await server.post_sms(PARENT, "hi")
+    await settle(server)
+    lines = [r.getMessage() for r in caplog.records if r.name in ("bot.inbox", "bot.dispatcher")]
+    assert [line.split()[0] for line in lines] == ["in", "out"]
+    assert all("sms:+1******4321" in line for line in lines)
+    assert PARENT not in caplog.text
+    assert "fake-twilio-auth-token" not in caplog.text

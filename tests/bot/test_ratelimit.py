@@ -1,0 +1,77 @@
+"""Token buckets: the overall and per-chat pace, bursts, and a 429 that holds one chat only."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from bot.ratelimit import Rate, RateLimiter
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_overall_rate_spaces_messages_after_the_burst() -> None:
+    clock = Clock()
+    limiter = RateLimiter(Rate(per_second=10, burst=3), clock=clock)
+    delays = [round(limiter.reserve_overall(), 6) for _ in range(6)]
+    assert delays == [0.0, 0.0, 0.0, 0.1, 0.2, 0.3]
+
+
+def test_one_chat_gets_one_message_a_second_after_its_burst() -> None:
+    clock = Clock()
+    limiter = RateLimiter(Rate(per_second=30, burst=30), Rate(per_second=1, burst=2), clock=clock)
+    delays = [limiter.reserve_chat("a") for _ in range(4)]
+    assert delays == [0.0, 0.0, 1.0, 2.0]
+    assert limiter.reserve_chat("b") == 0.0
+
+
+def test_sms_segments_count_against_the_rate() -> None:
+    clock = Clock()
+    limiter = RateLimiter(Rate(per_second=1, burst=1), clock=clock)
+    assert [limiter.reserve_overall(cost=3) for _ in range(3)] == [0.0, 3.0, 6.0]
+
+
+def test_a_429_holds_back_only_the_chat_it_names() -> None:
+    clock = Clock()
+    limiter = RateLimiter(Rate(per_second=100, burst=100), Rate(1, burst=3), clock=clock)
+    limiter.hold("slow", 5)
+    assert limiter.reserve_chat("slow") == pytest.approx(5.0)
+    assert limiter.reserve_chat("fast") == 0.0
+    assert limiter.reserve_overall() == 0.0
+
+
+async def test_a_chat_waiting_its_turn_does_not_delay_other_chats() -> None:
+    limiter = RateLimiter(Rate(per_second=50, burst=5), Rate(per_second=2, burst=1))
+    finished: dict[str, float] = {}
+    started = time.monotonic()
+
+    async def send(chat: str) -> None:
+        await limiter.acquire(chat)
+        finished.setdefault(chat, time.monotonic() - started)
+
+    await asyncio.gather(send("busy"), send("busy"), send("busy"), send("other"))
+    assert finished["other"] < 0.1
+    assert time.monotonic() - started >= 0.9  # the busy chat's third message: two slots later
+
+
+def test_idle_chats_are_forgotten() -> None:
+    clock = Clock()
+    limiter = RateLimiter(Rate(per_second=1000, burst=1), Rate(1, burst=1), clock=clock)
+    for n in range(RateLimiter._PRUNE_EVERY * 2):
+        clock.now += 1
+        limiter.reserve_chat(f"chat-{n}")
+    assert len(limiter._chats) < 10
+
+
+@pytest.mark.parametrize("rate", [(0, 1), (-1, 1), (1, 0.5)])
+def test_a_rate_must_be_positive_with_a_burst_of_at_least_one(rate: tuple[float, float]) -> None:
+    with pytest.raises(ValueError, match="rate"):
+        Rate(*rate)
