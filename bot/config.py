@@ -43,6 +43,8 @@ class Settings:
     # toll-free number or short code; the dispatcher's token bucket counts segments.
     twilio_messages_per_second: float = 1.0
     telegram_messages_per_second: float = 30.0
+    # Telegram asks for at most one message a second in a chat (after a short burst).
+    telegram_chat_messages_per_second: float = 1.0
     sms_accents: AccentMode = AccentMode.AUTO
     public_base_url: str | None = None
     organizers: frozenset[str] = frozenset()
@@ -101,6 +103,7 @@ class Settings:
             for name, default in (
                 ("TWILIO_MESSAGES_PER_SECOND", cls.twilio_messages_per_second),
                 ("TELEGRAM_MESSAGES_PER_SECOND", cls.telegram_messages_per_second),
+                ("TELEGRAM_CHAT_MESSAGES_PER_SECOND", cls.telegram_chat_messages_per_second),
             )
         }
         accents = (text("SMS_ACCENTS") or cls.sms_accents.value).lower()
@@ -123,6 +126,7 @@ class Settings:
             twilio_api_base_url=urls["TWILIO_API_BASE_URL"] or cls.twilio_api_base_url,
             twilio_messages_per_second=rates["TWILIO_MESSAGES_PER_SECOND"],
             telegram_messages_per_second=rates["TELEGRAM_MESSAGES_PER_SECOND"],
+            telegram_chat_messages_per_second=rates["TELEGRAM_CHAT_MESSAGES_PER_SECOND"],
             sms_accents=AccentMode(accents),
             public_base_url=urls["PUBLIC_BASE_URL"],
             organizers=organizers,

@@ -30,9 +30,9 @@ from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-# Telegram asks for no more than one message a second in a chat; a turn's two or three
-# replies may leave together, as they do in Telegram's own clients.
-TELEGRAM_PER_CHAT = Rate(per_second=1.0, burst=3.0)
+# A turn's two or three replies may leave together, as they do in Telegram's own clients;
+# beyond that a chat gets TELEGRAM_CHAT_MESSAGES_PER_SECOND.
+TELEGRAM_CHAT_BURST = 3.0
 
 
 @dataclass
@@ -66,6 +66,7 @@ def webhook_secret(settings: Settings) -> str | None:
 
 def _throttles(settings: Settings) -> dict[ChannelName, Throttle]:
     overall = settings.telegram_messages_per_second
+    per_chat = Rate(settings.telegram_chat_messages_per_second, burst=TELEGRAM_CHAT_BURST)
     sms_rate = settings.twilio_messages_per_second
     accents = settings.sms_accents
 
@@ -73,9 +74,7 @@ def _throttles(settings: Settings) -> dict[ChannelName, Throttle]:
         return float(segments_of(message, accents))
 
     return {
-        ChannelName.TELEGRAM: Throttle(
-            RateLimiter(Rate(overall, burst=overall), TELEGRAM_PER_CHAT)
-        ),
+        ChannelName.TELEGRAM: Throttle(RateLimiter(Rate(overall, burst=overall), per_chat)),
         ChannelName.SMS: Throttle(RateLimiter(Rate(sms_rate, burst=sms_rate)), sms_cost),
     }
 

@@ -91,7 +91,9 @@ def server_settings(
         twilio_auth_token=TEST_AUTH_TOKEN,
         twilio_from_number=BOT_NUMBER,
         twilio_api_base_url=twilio.base_url,
-        twilio_messages_per_second=50.0,
+        twilio_messages_per_second=1000.0,
+        # Tests talk faster than people; the per-chat pace has its own tests.
+        telegram_chat_messages_per_second=50.0,
         public_base_url=public_url,
     )
 
