@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("--secret", help="webhook secret token (ptb)")
     parser.add_argument("--concurrent-updates", type=int, default=1, help="ptb: updates at once")
     args = parser.parse_args()
-    # Like the bot's server, log warnings only: a log line per message is not the baseline.
+    # Warnings only: PTB and aiohttp log nothing per message by default (the bot logs two lines).
     logging.basicConfig(level=logging.WARNING)
     if args.kind == "aiohttp":
         run_bare_aiohttp(args.host, args.port)

@@ -314,3 +314,18 @@ async def address_of(
         )
     ).scalar_one_or_none()
     return None if found is None else Address(channel, found)
+
+
+async def requeue_stale(connection: AsyncConnection, claimed_before: datetime) -> int:
+    """Put back messages claimed long ago and never settled: their sender died mid-send.
+
+    A process killed between claiming and recording leaves rows marked as sending; without
+    this they would never leave. The provider may have accepted some of them, so this can
+    send those twice: at least once beats never, and only a crash's in-flight are at risk.
+    """
+    result = await connection.execute(
+        update(outbox)
+        .where(outbox.c.status == Status.SENDING.value, outbox.c.claimed_at < claimed_before)
+        .values(status=Status.QUEUED.value, last_error="requeued: its sender stopped mid-send")
+    )
+    return result.rowcount

@@ -98,7 +98,7 @@ async def open_services(settings: Settings, runtime: Runtime) -> AsyncIterator[S
         metrics=metrics,
         dispatcher=dispatcher,
         inbox=Inbox(runtime.conversation, dispatcher, metrics),
-        pump=OutboxPump(dispatcher, metrics),
+        pump=OutboxPump(runtime.engine, dispatcher, metrics, runtime.clock),
         bot=bot,
         sms=sms,
     )
