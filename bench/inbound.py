@@ -49,12 +49,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import json
 import math
 import multiprocessing
 import os
 import platform
 import pstats
+import runpy
 import shlex
 import signal
 import socket
@@ -96,47 +98,14 @@ WEBHOOK_REGISTERED = "webhook"  # the arrival key the fake Telegram reports on s
 
 # What parents send, per language, in the order one person might: a greeting, the next
 # session, the list, a pick from it, more, help, teachers, thanks.
-TEXTS = {
-    "en": [
-        "hi",
-        "next session",
-        "sessions",
-        "1",
-        "more",
-        "when is the next session?",
-        "help",
-        "teachers",
-        "2",
-        "resources",
-        "thanks",
-    ],
-    "es": [
-        "hola",
-        "próxima sesión",
-        "sesiones",
-        "1",
-        "más",
-        "¿cuándo es la próxima sesión?",
-        "ayuda",
-        "maestros",
-        "2",
-        "recursos",
-        "gracias",
-    ],
-    "ar": [
-        "مرحبا",
-        "الجلسة القادمة",
-        "الجلسات",
-        "١",
-        "المزيد",
-        "متى الجلسة القادمة",
-        "مساعدة",
-        "المعلمين",
-        "2",
-        "الموارد",
-        "شكرا",
-    ],
+_TEXTS = {
+    "en": "hi|next session|sessions|1|more|when is the next session?|help|teachers|2|resources|"
+    "thanks",
+    "es": "hola|próxima sesión|sesiones|1|más|¿cuándo es la próxima sesión?|ayuda|maestros|2|"
+    "recursos|gracias",
+    "ar": "مرحبا|الجلسة القادمة|الجلسات|١|المزيد|متى الجلسة القادمة|مساعدة|المعلمين|2|الموارد|شكرا",
 }
+TEXTS = {language: texts.split("|") for language, texts in _TEXTS.items()}
 LANGUAGES = tuple(TEXTS)
 NAMES = {"en": "Ana", "es": "Lucía", "ar": "Amira"}
 
@@ -173,11 +142,11 @@ class Traffic:
     of one message a second (which the bot honours) is never what is measured.
     """
 
-    def __init__(
-        self, channels: Sequence[str], senders: int, base_url: str, series: int, tg_path: str
-    ) -> None:
+    def __init__(self, target: Target, senders: int, base_url: str, series: int) -> None:
         self._base_url = base_url
-        self._tg_path = tg_path
+        self._tg_path = target.tg_path
+        self._replies = target.replies
+        channels = target.channels
         self._senders = [
             Sender(
                 channel=(channel := channels[number % len(channels)]),
@@ -204,7 +173,8 @@ class Traffic:
             sid = f"SM{unique:032x}"
             params = inbound_sms_params(sender.address, text, sid=sid, to=BOT_NUMBER)
             headers, body = signed_form_request(TEST_AUTH_TOKEN, self._base_url + SMS_PATH, params)
-            return Shot(SMS_PATH, body.encode(), headers, f"sms:{sender.address}")
+            key = f"sms:{sender.address}" if self._replies else None
+            return Shot(SMS_PATH, body.encode(), headers, key)
         update = text_update(
             unique,
             int(sender.address),
@@ -213,7 +183,8 @@ class Traffic:
             first_name=NAMES[sender.language],
         )
         headers = {"Content-Type": "application/json", SECRET_HEADER: WEBHOOK_SECRET}
-        return Shot(self._tg_path, json.dumps(update).encode(), headers, f"tg:{sender.address}")
+        key = f"tg:{sender.address}" if self._replies else None
+        return Shot(self._tg_path, json.dumps(update).encode(), headers, key)
 
 
 # -- matching replies to messages ------------------------------------------------------------
@@ -464,12 +435,59 @@ async def wait_until_answering(
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s:\n{tail(log)}")
 
 
-def child_pid(process: Process) -> int:
-    """The pid of `process`'s child: the server py-spy launched (up and answering by now)."""
-    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-    if not children:
-        raise RuntimeError("py-spy did not start the server")
-    return int(children[0])
+@contextlib.asynccontextmanager
+async def sampled(pid: int, folder: Path) -> AsyncIterator[None]:
+    """py-spy attached to `pid` while the phases run, so start-up is left out of the samples."""
+    py_spy = str(Path(sys.executable).with_name("py-spy"))
+    output = str(folder / "py-spy.txt")
+    command = [py_spy, "record", "--pid", str(pid), "--format", "raw", "--output", output]
+    async with child(command, folder / "py-spy.log") as sampler:
+        await asyncio.sleep(1.0)  # attached and sampling
+        if sampler.returncode is not None:
+            raise RuntimeError(f"py-spy failed:\n{tail(folder / 'py-spy.log')}")
+        yield
+        sampler.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(sampler.wait(), 30)
+
+
+PROFILED_SERVE = "--profiled-serve"
+
+
+def serve_profiled(output: Path) -> None:
+    """`main.py serve` in this process, under cProfile from SIGUSR1 to SIGUSR2 only.
+
+    Profiling the phases alone keeps imports, migrations and the catalog import out of the
+    figures. Every handler, the SQLite calls (driven inline) and the HTTP clients run on
+    the main thread, which is the one cProfile sees.
+    """
+    profiler = cProfile.Profile()
+
+    def start(signum: int, frame: object) -> None:
+        profiler.enable()
+
+    def stop(signum: int, frame: object) -> None:
+        profiler.disable()
+        partial = output.with_suffix(".partial")
+        profiler.dump_stats(partial)
+        partial.rename(output)  # whole, once it exists
+
+    signal.signal(signal.SIGUSR1, start)
+    signal.signal(signal.SIGUSR2, stop)
+    sys.argv = [str(REPO / "main.py"), "serve"]
+    runpy.run_path(sys.argv[0], run_name="__main__")
+
+
+@contextlib.asynccontextmanager
+async def profiled(pid: int, output: Path) -> AsyncIterator[None]:
+    """Switch the server's cProfile on for the phases, and wait for it to write its stats."""
+    os.kill(pid, signal.SIGUSR1)
+    yield
+    os.kill(pid, signal.SIGUSR2)
+    for _ in range(200):
+        if await asyncio.to_thread(output.exists):
+            break
+        await asyncio.sleep(0.05)
 
 
 # -- CPU accounting --------------------------------------------------------------------------
@@ -496,6 +514,15 @@ def _postgres_cpu() -> float:
     return total
 
 
+def idle_machine_check(seconds: float = 2.0) -> float:
+    """How busy the machine is before we start, in % of one core: other jobs skew figures."""
+    busy, total = _machine_cpu()
+    time.sleep(seconds)
+    busy_after, total_after = _machine_cpu()
+    cores = os.cpu_count() or 1
+    return 100 * cores * (busy_after - busy) / max(1, total_after - total)
+
+
 def _machine_cpu() -> tuple[float, float]:
     """Busy and total jiffies of the whole machine (all cores), from /proc/stat."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -515,12 +542,10 @@ class CpuMeter:
     percent: dict[str, float] = field(default_factory=dict)
 
     def _read(self) -> dict[str, float]:
-        seconds = {"load generator": time.process_time()}
-        for name, pid in self.pids.items():
-            if pid is not None:
-                seconds[name] = _process_cpu(pid)
+        seconds = {name: _process_cpu(pid) for name, pid in self.pids.items() if pid is not None}
         if self.postgres:
             seconds["postgres"] = _postgres_cpu()
+        seconds["load generator"] = time.process_time()
         return seconds
 
     def start(self) -> None:
@@ -533,10 +558,10 @@ class CpuMeter:
             name: 100 * (after[name] - before) / wall for name, before in self._before.items()
         }
         busy, total = _machine_cpu()
-        machine_total = total - self._machine[1]
-        if machine_total:
+        if total > self._machine[1]:
             cores = os.cpu_count() or 1
-            self.percent["machine"] = 100 * cores * (busy - self._machine[0]) / machine_total
+            machine = 100 * cores * (busy - self._machine[0]) / (total - self._machine[1])
+            self.percent["other"] = max(0.0, machine - sum(self.percent.values()))
 
     def describe(self) -> str:
         return ", ".join(f"{name} {value:.0f}" for name, value in self.percent.items())
@@ -692,18 +717,19 @@ async def closed_loop(
 # -- targets ---------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Target:
     key: str
     label: str
     channels: tuple[str, ...]
+    replies: bool  # complete when the reply reaches a fake, or when the answer comes back
     tg_path: str = TELEGRAM_PATH
 
 
 TARGETS = {
-    BOT: Target(BOT, "bot: main.py serve", ("sms", "tg")),
-    BARE: Target(BARE, "(a) bare aiohttp", ("sms",)),
-    PTB: Target(PTB, "(b) PTB echo bot", ("tg",), tg_path=PTB_PATH),
+    BOT: Target(BOT, "bot: main.py serve", ("sms", "tg"), replies=True),
+    BARE: Target(BARE, "(a) bare aiohttp", ("sms",), replies=False),
+    PTB: Target(PTB, "(b) PTB echo bot", ("tg",), replies=True, tg_path=PTB_PATH),
 }
 
 
@@ -721,6 +747,8 @@ class Options:
     profile: bool
     py_spy: bool
     postgres: bool
+    logs: Path | None
+    busy_before: float = 0.0  # % of a core other processes used just before the run
 
 
 def bot_environment(options: Options, database_url: str, port: int, fakes: Fakes) -> dict[str, str]:
@@ -765,14 +793,9 @@ def target_command(
             f"--secret={WEBHOOK_SECRET}",
             f"--concurrent-updates={options.ptb_concurrent_updates}",
         ]
-    serve = [str(REPO / "main.py"), "serve"]
     if options.profile:
-        return [python, "-m", "cProfile", "-o", str(folder / "serve.prof"), *serve]
-    if options.py_spy:
-        py_spy = str(Path(python).with_name("py-spy"))
-        raw = str(folder / "py-spy.txt")
-        return [py_spy, "record", "--format", "raw", "--output", raw, "--", python, *serve]
-    return [python, *serve]
+        return [python, str(Path(__file__).resolve()), PROFILED_SERVE, str(folder / "serve.prof")]
+    return [python, str(REPO / "main.py"), "serve"]
 
 
 @dataclass
@@ -800,10 +823,11 @@ async def run_target(
     replies.webhook_registered.clear()
     connector = aiohttp.TCPConnector(limit=256)
     timeout = aiohttp.ClientTimeout(total=30)
-    async with (
-        aiohttp.ClientSession(connector=connector, timeout=timeout) as session,
-        child(command, log, environment) as process,
-    ):
+    async with contextlib.AsyncExitStack() as stack:
+        session = await stack.enter_async_context(
+            aiohttp.ClientSession(connector=connector, timeout=timeout)
+        )
+        process = await stack.enter_async_context(child(command, log, environment))
         ready_url = base_url + ("/healthz" if target.key == BOT else "/")
         await wait_until_answering(session, ready_url, process, log)
         if "tg" in target.channels:
@@ -811,9 +835,12 @@ async def run_target(
                 await asyncio.wait_for(replies.webhook_registered.wait(), 30)
             except TimeoutError:
                 raise RuntimeError(f"{target.label} never set its webhook:\n{tail(log)}") from None
-        pid = child_pid(process) if target.key == BOT and options.py_spy else process.pid
-        pids = {"target": pid, "fakes": fakes.pid}
-        traffic = Traffic(target.channels, options.senders, base_url, series, target.tg_path)
+        if target.key == BOT and options.py_spy:
+            await stack.enter_async_context(sampled(process.pid, folder))
+        if target.key == BOT and options.profile:
+            await stack.enter_async_context(profiled(process.pid, folder / "serve.prof"))
+        pids = {"target": process.pid, "fakes": fakes.pid}
+        traffic = Traffic(target, options.senders, base_url, series)
         postgres = options.postgres and target.key == BOT
         opened = await open_loop(
             session,
@@ -836,11 +863,6 @@ async def run_target(
             options.closed_seconds,
             options.drain,
         )
-        if target.key == BOT and options.py_spy:
-            # py-spy writes its file once the server it launched has exited.
-            os.kill(pid, signal.SIGTERM)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(process.wait(), 30)
     return TargetRun(target, opened, closed)
 
 
@@ -899,7 +921,7 @@ def verdicts(runs: dict[str, TargetRun], rate: float) -> list[str]:
         return "met" if met else "NOT met"
 
     for key, goal in ((BARE, 0.5), (PTB, 1.0)):
-        if key in runs:
+        if key in runs and runs[key].closed.per_second > 0:
             ratio = bot.closed.per_second / runs[key].closed.per_second
             lines.append(
                 f"- bot / {runs[key].target.label} throughput (closed loop): {ratio:.2f}× "
@@ -914,15 +936,50 @@ def verdicts(runs: dict[str, TargetRun], rate: float) -> list[str]:
     return lines
 
 
+def _function_name(key: tuple[str, int, str]) -> str:
+    """`bot/channels/sms.py:168 send`, `sqlalchemy/engine/base.py:1494 execute`, builtins as is."""
+    filename, line, name = key
+    if filename == "~":
+        return name
+    path = Path(filename)
+    for root in (REPO, *(Path(entry) for entry in sys.path if "-packages" in entry)):
+        with contextlib.suppress(ValueError):
+            return f"{path.relative_to(root)}:{line} {name}"
+    return f"{path.name}:{line} {name}"
+
+
 def print_profile(path: Path, top: int = 25) -> None:
-    """The server's hottest functions; cProfile sees the main thread only."""
+    """The server's hottest functions during the phases, by cumulative and by own time.
+
+    cProfile follows coroutines correctly, but not SQLAlchemy's greenlet switches: any
+    function that awaited the database can be credited with time it spent switched out,
+    hundreds of times the profile's length. Those impossible totals are left out of the
+    cumulative list; own time is exact (though cProfile inflates tiny Python calls most).
+    """
     if not path.exists():
         print(f"(no profile written at {path})")
         return
-    for order in ("cumulative", "tottime"):
-        print(f"\n### cProfile of the bot server: top {top} by {order}\n")
-        stats = pstats.Stats(str(path), stream=sys.stdout)
-        stats.strip_dirs().sort_stats(order).print_stats(top)
+    stats: dict[tuple[str, int, str], tuple[int, int, float, float, object]]
+    stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
+    total = sum(entry[2] for entry in stats.values())
+    print(
+        f"\n### cProfile of the bot server during the phases: {total:.1f} s of CPU "
+        "(the profiler itself slows the server 2-3×)"
+    )
+    plausible = {key: entry for key, entry in stats.items() if entry[3] <= total}
+    for title, column, entries in (
+        ("cumulative", 3, plausible),
+        ("own time", 2, stats),
+    ):
+        print(f"\ntop {top} by {title}:\n")
+        print(f"{'calls':>9} {'own s':>7} {'cum s':>7} {'cum %':>6} {'µs/call':>8}  function")
+        ranked = sorted(entries.items(), key=lambda item: item[1][column], reverse=True)
+        for key, (_, calls, own, cumulative, _) in ranked[:top]:
+            per_call = 1e6 * cumulative / calls if calls else 0.0
+            print(
+                f"{calls:>9} {own:>7.2f} {cumulative:>7.2f} {100 * cumulative / total:>6.1f} "
+                f"{per_call:>8.0f}  {_function_name(key)}"
+            )
 
 
 def print_py_spy(path: Path, top: int = 25) -> None:
@@ -945,12 +1002,12 @@ def print_py_spy(path: Path, top: int = 25) -> None:
         own[frames[-1]] += count
         for frame in set(frames):
             inclusive[frame] += count
-    print(f"\n### py-spy of the bot server ({total} busy samples at 100 Hz, all threads)\n")
+    print(f"\n### py-spy of the bot server during the phases ({total} busy samples at 100 Hz)\n")
     for title, counter in (("by itself", own), ("inclusive", inclusive)):
         print(f"{title}:")
         for frame, count in counter.most_common(top):
             print(f"  {100 * count / total:5.1f}%  {frame}")
-    print(f"\ncollapsed stacks: {path} (feed to flamegraph.pl or speedscope)")
+    print(f"\ncollapsed stacks in {path.name} (kept with --logs; flamegraph.pl, speedscope)")
 
 
 def describe_setup(options: Options, targets: Sequence[str]) -> list[str]:
@@ -965,7 +1022,8 @@ def describe_setup(options: Options, targets: Sequence[str]) -> list[str]:
     }[options.layout]
     lines = [
         f"machine: {os.cpu_count()} cores, Python {platform.python_version()}; bot database: "
-        f"{database}; {layout}",
+        f"{database}; {layout}; other processes used {options.busy_before:.0f}% of a core "
+        "just before",
         f"traffic: {options.senders:,} senders, en/es/ar texts; bot gets SMS and Telegram "
         "alternately, (a) SMS only, (b) Telegram only",
     ]
@@ -1055,10 +1113,7 @@ def report(options: Options, runs: dict[str, TargetRun], folder: Path, command: 
     if options.profile and BOT in runs:
         print_profile(folder / "serve.prof")
     if options.py_spy and BOT in runs:
-        kept = Path(tempfile.gettempdir()) / "bench-inbound-py-spy.txt"
-        with contextlib.suppress(OSError):
-            kept.write_bytes((folder / "py-spy.txt").read_bytes())
-        print_py_spy(kept)
+        print_py_spy(folder / "py-spy.txt")
     print(f"\ncommand: {command}")
 
 
@@ -1091,6 +1146,9 @@ def parse_options(argv: Sequence[str]) -> tuple[Options, list[str]]:
     profiling = parser.add_mutually_exclusive_group()
     profiling.add_argument("--profile", action="store_true", help="bot under cProfile")
     profiling.add_argument("--py-spy", action="store_true", help="bot under py-spy")
+    parser.add_argument(
+        "--logs", type=Path, help="keep the targets' logs, database and profiles in this folder"
+    )
     args = parser.parse_args(argv)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     unknown = set(targets) - set(TARGETS)
@@ -1111,16 +1169,32 @@ def parse_options(argv: Sequence[str]) -> tuple[Options, list[str]]:
         profile=args.profile,
         py_spy=args.py_spy,
         postgres=args.postgres,
+        logs=args.logs,
     )
     return options, targets
 
 
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == PROFILED_SERVE:
+        serve_profiled(Path(sys.argv[2]))
+        return
     options, targets = parse_options(sys.argv[1:])
     command = shown_command(sys.argv)
+    options.busy_before = idle_machine_check()
+    if options.busy_before > 25:
+        print(
+            f"warning: other processes keep {options.busy_before:.0f}% of a core busy; "
+            "the figures will be lower than on a quiet machine",
+            flush=True,
+        )
     try:
-        with tempfile.TemporaryDirectory(prefix="bench-inbound-") as name:
-            folder = Path(name)
+        with contextlib.ExitStack() as stack:
+            if options.logs is None:
+                folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
+            else:
+                folder = options.logs.absolute()
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / "bench.db").unlink(missing_ok=True)
             runs = asyncio.run(run(options, targets, folder))
             report(options, runs, folder, command)
     finally:
