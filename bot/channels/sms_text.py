@@ -17,6 +17,10 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+
+# Distinct reply texts worth remembering; each is a few hundred characters.
+_CACHE_SIZE = 4096
 
 # GSM 03.38 basic character set, without ESC (0x1B), which only introduces the extension table.
 _GSM7_BASIC = frozenset(
@@ -103,19 +107,30 @@ class AccentMode(StrEnum):
     STRIP = "strip"
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def segment_report(text: str) -> SegmentReport:
     """Count segments the way the carrier bills them.
 
     Parts of a long message are filled greedily and never split an extension-table escape or
     a surrogate pair, as Twilio does, so near a boundary the count can be one higher than
     units divided by the part size. An empty text is 0 segments: there is nothing to send.
+    Cached, like `sms_safe`: the same replies are measured for every parent, several times
+    on the way out (paging, the rate limit's cost, the send).
     """
-    if all(char in _GSM7 for char in text):
+    characters = set(text)
+    if characters <= _GSM7:
         encoding, (single, part) = Encoding.GSM7, _GSM7_LIMITS
-        sizes = [2 if char in _GSM7_EXTENSION else 1 for char in text]
+        wide = characters & _GSM7_EXTENSION
+        sizes = [2 if char in wide else 1 for char in text] if wide else None
     else:
         encoding, (single, part) = Encoding.UCS2, _UCS2_LIMITS
-        sizes = [2 if ord(char) > 0xFFFF else 1 for char in text]
+        astral = any(ord(char) > 0xFFFF for char in characters)
+        sizes = [2 if ord(char) > 0xFFFF else 1 for char in text] if astral else None
+    if sizes is None:  # every character is one unit: parts are plain slices
+        units = len(text)
+        if units <= single:
+            return SegmentReport(encoding, 1 if text else 0, units, len(text))
+        return SegmentReport(encoding, -(-units // part), units, len(text))
     units = sum(sizes)
     if not text:
         segments = 0
@@ -130,6 +145,7 @@ def segment_report(text: str) -> SegmentReport:
     return SegmentReport(encoding, segments, units, len(text))
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def sms_safe(text: str, language: str, accents: AccentMode = AccentMode.AUTO) -> str:
     """The text to hand the SMS provider, as cheap as its meaning allows.
 
