@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -57,6 +58,11 @@ def build_app(
                 stack.push_async_callback(opened.close)
             services = await stack.enter_async_context(open_services(settings, opened))
             app[SERVICES] = services
+            # Everything loaded so far (translations, the language models, the catalog)
+            # lives as long as the process: moved out of the collector's sight, a full
+            # collection no longer walks it, which took ~50 ms, a p99 all by itself.
+            gc.collect()
+            gc.freeze()
             tasks = _background(services, workers)
             yield
             services.stop.set()
