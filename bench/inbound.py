@@ -29,19 +29,24 @@ Errors are non-2xx answers, failed requests, and replies still missing `--drain`
 after the last message. The CPU each process used during each phase is printed beside it,
 in % of one core, so a bottleneck in the load generator or the fakes shows.
 
-Layout on 2 cores (measured; `--layout shared` reproduces the alternative): the load
-generator, the fake providers and the target each run in their own process (the fakes via
-multiprocessing, reporting each arrival's time over a local socket), so the target's single
-event loop never waits behind the load generator's. With the fakes inside the load
-generator (`shared`) they compete with request sending for one event loop, and the fakes'
-answers, hence the target's replies, queue behind it.
+Layout on 2 cores, chosen by measurement: the load generator, the fake providers and the
+target each run in a process of their own (the fakes via multiprocessing, reporting each
+arrival's time.monotonic() over a local socket; the clock is system-wide). The target's
+event loop then never waits behind the generator's, and the fakes answer at once: the bot
+completed 244 msg/s in the closed loop this way against 193 with the fakes inside the load
+generator (`--layout shared`), and bare aiohttp 7,040 against 6,660. Nothing is pinned: the
+target can use a core alone while the generator and the fakes share the other (PostgreSQL,
+with `--postgres`, competes with all three). What no layout fixes: a bare
+aiohttp server answers faster than one Python client can ask, so (a)'s closed-loop figure
+is the load generator's limit (its CPU column shows 100%), and the "target CPU ms/msg"
+column, the target's CPU time per completed message, compares costs whatever the bottleneck.
 
     .venv/bin/pip install -e ".[bench]"                     # tornado (PTB webhooks), py-spy
     .venv/bin/python bench/inbound.py                       # SQLite, 200 msg/s for 20 s
     .venv/bin/python bench/inbound.py --postgres
     .venv/bin/python bench/inbound.py --rate 400 --seconds 10 --targets bot
-    .venv/bin/python bench/inbound.py --targets bot --profile   # cProfile, top 25 functions
-    .venv/bin/python bench/inbound.py --targets bot --py-spy    # sampling, no slow-down
+    .venv/bin/python bench/inbound.py --targets bot --profile --rate 80   # cProfile, top 25
+    .venv/bin/python bench/inbound.py --targets bot --py-spy    # sampling, by area of the bot
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import json
 import math
 import multiprocessing
@@ -195,7 +201,6 @@ class Record:
     """What happened to one message; times are time.monotonic(), shared by all processes."""
 
     scheduled: float
-    sent: float = math.nan
     answered: float = math.nan
     replied: float = math.nan
     status: int = 0  # HTTP status; 0 when the request itself failed
@@ -365,6 +370,7 @@ _CHILDREN: list[Process] = []
 
 
 def free_port() -> int:
+    """A port for a target; it is bound by the target itself, which needs it on its command line."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -495,22 +501,33 @@ async def profiled(pid: int, output: Path) -> AsyncIterator[None]:
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _process_cpu(pid: int) -> float:
-    """CPU seconds (user + system, all threads) a process has used, from /proc."""
+def _process_cpu(pid: int, reaped_children: bool = False) -> float:
+    """CPU seconds (user + system, all threads) a process has used, from /proc; with
+    `reaped_children`, also what its children that have exited used."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return math.nan
-    return (int(fields[11]) + int(fields[12])) / _TICKS
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / _TICKS
 
 
 def _postgres_cpu() -> float:
+    """The whole PostgreSQL server's CPU seconds, backends that already exited included.
+
+    SQLAlchemy's overflow connections come and go during a phase; the postmaster collects
+    each exited backend's time, so nothing leaves the sum (the server is shared: another
+    client's queries count too).
+    """
     total = 0.0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, ValueError):
                 if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
-                    total += _process_cpu(int(entry.name))
+                    seconds = _process_cpu(int(entry.name), reaped_children=True)
+                    total += 0.0 if math.isnan(seconds) else seconds  # gone meanwhile
     return total
 
 
@@ -540,6 +557,7 @@ class CpuMeter:
     _wall: float = 0.0
     _machine: tuple[float, float] = (0.0, 0.0)
     percent: dict[str, float] = field(default_factory=dict)
+    used: dict[str, float] = field(default_factory=dict)  # CPU seconds
 
     def _read(self) -> dict[str, float]:
         seconds = {name: _process_cpu(pid) for name, pid in self.pids.items() if pid is not None}
@@ -554,6 +572,7 @@ class CpuMeter:
     def stop(self) -> None:
         wall = time.monotonic() - self._wall
         after = self._read()
+        self.used = {name: after[name] - before for name, before in self._before.items()}
         self.percent = {
             name: 100 * (after[name] - before) / wall for name, before in self._before.items()
         }
@@ -572,6 +591,8 @@ class CpuMeter:
 
 @dataclass
 class Result:
+    """One phase of one target: its messages, the measured window and the CPU used."""
+
     phase: str
     records: list[Record]
     seconds: float  # the measured window
@@ -595,6 +616,12 @@ class Result:
     def per_second(self) -> float:
         return len(self.completed) / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def cpu_ms_per_message(self) -> float:
+        """The target's CPU time per completed message: its cost, whatever the bottleneck."""
+        used = self.cpu.used.get("target", math.nan)
+        return 1000 * used / len(self.completed) if self.completed else math.nan
+
     def latencies_ms(self) -> list[float]:
         return sorted(1000 * (r.completed - r.scheduled) for r in self.completed)
 
@@ -604,6 +631,14 @@ def percentile(ordered: Sequence[float], fraction: float) -> float:
     if not ordered:
         return math.nan
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def settle_heap() -> None:
+    """Freeze what the generator built so far (thousands of prepared requests): otherwise its
+    own full collections stall the send loop (~15 ms measured), which shows as target latency.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def fire(
@@ -616,7 +651,6 @@ async def fire(
     """Send one webhook; its reply is expected before sending, since it may beat the answer."""
     if shot.reply_key is not None:
         replies.expect(shot.reply_key, record)
-    record.sent = time.monotonic()
     try:
         async with session.post(base_url + shot.path, data=shot.body, headers=shot.headers) as r:
             await r.read()
@@ -645,6 +679,7 @@ async def open_loop(
     replies.reset()
     warm, measured = round(rate * warmup), round(rate * seconds)
     shots = [traffic.next() for _ in range(warm + measured)]
+    settle_heap()
     records: list[Record] = []
     tasks: list[asyncio.Task[None]] = []
     start = time.monotonic() + 0.2
@@ -685,10 +720,12 @@ async def closed_loop(
 ) -> Result:
     """`concurrency` senders, each sending again as soon as its last message is complete.
 
-    Only messages sent inside the window (after the ramp) count, and only those completed
-    inside it make the throughput; latency is from send to completion.
+    Throughput is the messages completed inside the window (after the ramp), the span the
+    CPU is metered over; latency is from send to completion; errors are the messages sent
+    inside the window that failed.
     """
     replies.reset()
+    settle_heap()
     start = time.monotonic()
     window_start, window_end = start + ramp, start + ramp + seconds
     records: list[Record] = []
@@ -696,8 +733,7 @@ async def closed_loop(
     async def sender() -> None:
         while (now := time.monotonic()) < window_end:
             record = Record(scheduled=now)
-            if now >= window_start:
-                records.append(record)
+            records.append(record)
             await fire(session, base_url, traffic.next(), record, replies)
             if record.done is not None and 200 <= record.status < 300:
                 with contextlib.suppress(TimeoutError):
@@ -710,8 +746,9 @@ async def closed_loop(
         cpu.stop()
 
     await asyncio.gather(meter(), *(sender() for _ in range(concurrency)))
-    counted = [r for r in records if not r.ok or r.completed <= window_end]
-    return Result("closed", counted, seconds, cpu, replies.extra)
+    finished = [r for r in records if r.ok and window_start <= r.completed <= window_end]
+    failed = [r for r in records if not r.ok and window_start <= r.scheduled]
+    return Result("closed", finished + failed, seconds, cpu, replies.extra)
 
 
 # -- targets ---------------------------------------------------------------------------------
@@ -751,7 +788,7 @@ class Options:
     busy_before: float = 0.0  # % of a core other processes used just before the run
 
 
-def bot_environment(options: Options, database_url: str, port: int, fakes: Fakes) -> dict[str, str]:
+def bot_environment(database_url: str, port: int, fakes: Fakes) -> dict[str, str]:
     """`serve`'s settings: fakes for providers, our own throttles out of the way."""
     environment = {
         key: value
@@ -779,6 +816,7 @@ def bot_environment(options: Options, database_url: str, port: int, fakes: Fakes
 def target_command(
     target: Target, options: Options, port: int, fakes: Fakes, folder: Path
 ) -> list[str]:
+    """How to start `target`; the bot through the profiling launcher when `--profile`."""
     python = sys.executable
     if target.key == BARE:
         return [python, str(REPO / "bench" / "echo_bots.py"), "aiohttp", "--port", str(port)]
@@ -818,7 +856,7 @@ async def run_target(
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = folder / f"{target.key}.log"
-    environment = bot_environment(options, database_url, port, fakes) if target.key == BOT else None
+    environment = bot_environment(database_url, port, fakes) if target.key == BOT else None
     command = target_command(target, options, port, fakes, folder)
     replies.webhook_registered.clear()
     connector = aiohttp.TCPConnector(limit=256)
@@ -874,9 +912,11 @@ def _ms(value: float) -> str:
 
 
 def table(runs: Sequence[TargetRun], phase: str) -> list[str]:
+    """One phase of every target as a Markdown table, to paste into docs/benchmarks.md."""
     rows = [
-        "| target | msg/s | p50 ms | p99 ms | max ms | errors | CPU % of a core |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| target | msg/s | p50 ms | p99 ms | max ms | errors | target CPU ms/msg "
+        "| CPU % of a core |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for run in runs:
         result = run.open if phase == "open" else run.closed
@@ -886,12 +926,13 @@ def table(runs: Sequence[TargetRun], phase: str) -> list[str]:
             f"| {run.target.label} | {result.per_second:.0f} | "
             f"{_ms(percentile(latencies, 0.5))} | {_ms(percentile(latencies, 0.99))} | "
             f"{_ms(latencies[-1] if latencies else math.nan)} | {errors} | "
-            f"{result.cpu.describe()} |"
+            f"{result.cpu_ms_per_message:.2f} | {result.cpu.describe()} |"
         )
     return rows
 
 
 def notes(runs: Sequence[TargetRun]) -> list[str]:
+    """What the tables cannot show: which errors, further replies, a generator running late."""
     lines = []
     for run in runs:
         for result in (run.open, run.closed):
@@ -912,7 +953,8 @@ def notes(runs: Sequence[TargetRun]) -> list[str]:
 
 
 def verdicts(runs: dict[str, TargetRun], rate: float) -> list[str]:
-    lines = []
+    """The bot against its targets: ≥ 0.5× bare aiohttp, ≥ 1× PTB, p99 ≤ 50 ms at `rate`."""
+    lines: list[str] = []
     bot = runs.get(BOT)
     if bot is None:
         return lines
@@ -922,10 +964,13 @@ def verdicts(runs: dict[str, TargetRun], rate: float) -> list[str]:
 
     for key, goal in ((BARE, 0.5), (PTB, 1.0)):
         if key in runs and runs[key].closed.per_second > 0:
-            ratio = bot.closed.per_second / runs[key].closed.per_second
+            other = runs[key].closed
+            ratio = bot.closed.per_second / other.per_second
+            per_core = other.cpu_ms_per_message / bot.closed.cpu_ms_per_message
             lines.append(
                 f"- bot / {runs[key].target.label} throughput (closed loop): {ratio:.2f}× "
-                f"(target ≥ {goal}×: {verdict(ratio >= goal)})"
+                f"(target ≥ {goal}×: {verdict(ratio >= goal)}); per core of CPU "
+                f"(inverse CPU ms/msg): {per_core:.2f}×"
             )
     p99 = percentile(bot.open.latencies_ms(), 0.99)
     clean = bot.open.errors == 0
@@ -942,7 +987,7 @@ def _function_name(key: tuple[str, int, str]) -> str:
     if filename == "~":
         return name
     path = Path(filename)
-    for root in (REPO, *(Path(entry) for entry in sys.path if "-packages" in entry)):
+    for root in (*(Path(entry) for entry in sys.path if "-packages" in entry), REPO):
         with contextlib.suppress(ValueError):
             return f"{path.relative_to(root)}:{line} {name}"
     return f"{path.name}:{line} {name}"
@@ -951,10 +996,12 @@ def _function_name(key: tuple[str, int, str]) -> str:
 def print_profile(path: Path, top: int = 25) -> None:
     """The server's hottest functions during the phases, by cumulative and by own time.
 
-    cProfile follows coroutines correctly, but not SQLAlchemy's greenlet switches: any
-    function that awaited the database can be credited with time it spent switched out,
-    hundreds of times the profile's length. Those impossible totals are left out of the
-    cumulative list; own time is exact (though cProfile inflates tiny Python calls most).
+    Own time is sound (cProfile inflates many tiny Python calls the most). Cumulative time
+    is not, in this server: cProfile counts each resumption of a coroutine as a call, and
+    it cannot see SQLAlchemy's greenlet switches, so a function that awaited the database
+    may be credited with other tasks' time, up to hundreds of times the profile's length.
+    The impossible totals are left out; the rest is a hint, and py-spy's inclusive counts
+    (`--py-spy`) are the reliable cumulative view.
     """
     if not path.exists():
         print(f"(no profile written at {path})")
@@ -964,53 +1011,88 @@ def print_profile(path: Path, top: int = 25) -> None:
     total = sum(entry[2] for entry in stats.values())
     print(
         f"\n### cProfile of the bot server during the phases: {total:.1f} s of CPU "
-        "(the profiler itself slows the server 2-3×)"
+        "(the profiler itself slows the server 2-3×)\n"
+        "calls: a coroutine's every resumption counts; cumulative: approximate, as SQLAlchemy's\n"
+        "greenlet switches confuse cProfile (totals above the profile's length are left out);\n"
+        "--py-spy gives reliable inclusive figures"
     )
     plausible = {key: entry for key, entry in stats.items() if entry[3] <= total}
-    for title, column, entries in (
-        ("cumulative", 3, plausible),
-        ("own time", 2, stats),
+    for title, cumulative_order, entries in (
+        ("cumulative", True, plausible),
+        ("own time", False, stats),
     ):
         print(f"\ntop {top} by {title}:\n")
-        print(f"{'calls':>9} {'own s':>7} {'cum s':>7} {'cum %':>6} {'µs/call':>8}  function")
-        ranked = sorted(entries.items(), key=lambda item: item[1][column], reverse=True)
+        print(f"{'calls':>9} {'own s':>7} {'own %':>6} {'cum s':>7} {'cum %':>6}  function")
+        ranked = sorted(
+            entries.items(),
+            key=lambda item: item[1][3] if cumulative_order else item[1][2],
+            reverse=True,
+        )
         for key, (_, calls, own, cumulative, _) in ranked[:top]:
-            per_call = 1e6 * cumulative / calls if calls else 0.0
             print(
-                f"{calls:>9} {own:>7.2f} {cumulative:>7.2f} {100 * cumulative / total:>6.1f} "
-                f"{per_call:>8.0f}  {_function_name(key)}"
+                f"{calls:>9} {own:>7.2f} {100 * own / total:>6.1f} {cumulative:>7.2f} "
+                f"{100 * cumulative / total:>6.1f}  {_function_name(key)}"
             )
 
 
+# Where the bot's time goes, as substrings of py-spy frames ("function (module/path.py:line)").
+PY_SPY_AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "webhook in: aiohttp parsing requests, writing answers",
+        ("RequestHandler.data_received (", "RequestHandler.finish_response ("),
+    ),
+    ("webhook in: Twilio signature check", ("signature_valid (",)),
+    ("webhook in: Telegram update parsing (PTB de_json)", ("update_from_json (",)),
+    ("turn: Conversation.handle (dedup, contact, handler, outbox)", ("Conversation.handle (",)),
+    ("delivery: Dispatcher._send (throttle, channel send, log)", ("Dispatcher._send (",)),
+    ("  Telegram sends (PTB Bot, httpx)", ("TelegramChannel.send (",)),
+    ("  SMS sends (twilio client, aiohttp client)", ("SmsChannel.send (",)),
+    ("  the SMS throttle's cost (segments_of)", ("segments_of (",)),
+    ("delivery: outcomes recorded (Dispatcher.deliver)", ("Dispatcher.deliver (",)),
+    ("anywhere: SMS text folding (sms_safe, segment_report)", ("sms_safe (", "segment_report (")),
+    ("anywhere: SQLAlchemy and the driver", ("(sqlalchemy/", "inline_sqlite", "(asyncpg/")),
+    ("anywhere: HTTP clients (httpx, aiohttp's)", ("(httpx/", "(httpcore/", "(aiohttp/client")),
+    ("  httpcore's failed `import sniffio` on every call", ("current_async_library (httpcore",)),
+    ("anywhere: logging", ("Logger._log (",)),
+)
+
+
 def print_py_spy(path: Path, top: int = 25) -> None:
-    """Summarise py-spy's collapsed stacks: where samples were, by itself and inclusive."""
+    """Summarise py-spy's collapsed stacks: by area of the bot, by function itself, inclusive."""
     if not path.exists():
         print(f"(no py-spy output at {path})")
         return
+    stacks: list[tuple[list[str], int]] = []
+    for line in path.read_text().splitlines():
+        stack, _, samples = line.rpartition(" ")
+        frames = [f for f in stack.split(";") if f and not f.startswith(("process ", "thread "))]
+        if frames:
+            stacks.append((frames, int(samples)))
+    total = sum(count for _, count in stacks)
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack:
-            continue
-        count = int(count_text)
-        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
-        if not frames:
-            continue
-        total += count
+    for frames, count in stacks:
         own[frames[-1]] += count
         for frame in set(frames):
             inclusive[frame] += count
     print(f"\n### py-spy of the bot server during the phases ({total} busy samples at 100 Hz)\n")
-    for title, counter in (("by itself", own), ("inclusive", inclusive)):
-        print(f"{title}:")
+    print("by area (inclusive, so areas overlap):")
+    for title, patterns in PY_SPY_AREAS:
+        hits = sum(
+            count
+            for frames, count in stacks
+            if any(pattern in frame for frame in frames for pattern in patterns)
+        )
+        print(f"  {100 * hits / total:5.1f}%  {title}")
+    for title, counter in (("by function itself", own), ("by function, inclusive", inclusive)):
+        print(f"\n{title}:")
         for frame, count in counter.most_common(top):
             print(f"  {100 * count / total:5.1f}%  {frame}")
     print(f"\ncollapsed stacks in {path.name} (kept with --logs; flamegraph.pl, speedscope)")
 
 
 def describe_setup(options: Options, targets: Sequence[str]) -> list[str]:
+    """The conditions of the run, printed above the tables so they travel with them."""
     database = (
         "PostgreSQL (fresh database, 127.0.0.1)"
         if options.postgres
@@ -1037,7 +1119,10 @@ def describe_setup(options: Options, targets: Sequence[str]) -> list[str]:
     if options.profile:
         lines.append("the bot runs under cProfile: its figures are NOT comparable")
     if options.py_spy:
-        lines.append("the bot runs under py-spy (sampling, small overhead)")
+        lines.append(
+            "the bot runs under py-spy, which pauses it 100 times a second: "
+            "its latencies are NOT comparable"
+        )
     return lines
 
 
@@ -1063,6 +1148,15 @@ async def bot_database(postgres: bool, folder: Path) -> AsyncIterator[str]:
 
 
 async def run(options: Options, targets: Sequence[str], folder: Path) -> dict[str, TargetRun]:
+    """Every target in turn, against one pair of fakes.
+
+    SIGTERM and SIGHUP cancel the run as Ctrl-C does, so the targets are stopped on the way
+    out instead of being left running without us.
+    """
+    this = asyncio.current_task()
+    assert this is not None
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        asyncio.get_running_loop().add_signal_handler(signum, this.cancel)
     replies = Replies()
     runs: dict[str, TargetRun] = {}
     async with running_fakes(options.layout, replies) as fakes:
@@ -1088,6 +1182,7 @@ async def run(options: Options, targets: Sequence[str], folder: Path) -> dict[st
 
 
 def report(options: Options, runs: dict[str, TargetRun], folder: Path, command: str) -> None:
+    """Setup, both tables, notes, verdicts, profiles, and the command, in that order."""
     ordered = list(runs.values())
     print()
     for line in describe_setup(options, list(runs)):
@@ -1197,6 +1292,9 @@ def main() -> None:
                 (folder / "bench.db").unlink(missing_ok=True)
             runs = asyncio.run(run(options, targets, folder))
             report(options, runs, folder, command)
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted: every target was stopped", file=sys.stderr)
+        sys.exit(130)
     finally:
         kill_leftovers()
 
