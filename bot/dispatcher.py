@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,6 +26,45 @@ MAX_ATTEMPTS = 5
 BASE_BACKOFF_SECONDS = 2.0
 
 
+Sent = tuple[OutboundMessage, SendOutcome]
+
+
+class GroupCommit:
+    """Writes the outcomes of concurrent deliveries in shared transactions.
+
+    While one transaction is being written, outcomes arriving meanwhile wait and go
+    together in the next: one commit per batch instead of one per reply under load, and
+    no added delay when the server is quiet. Each caller still returns only once its own
+    outcomes are committed (or with the error that stopped them).
+    """
+
+    def __init__(self, write: Callable[[Sequence[Sent]], Awaitable[None]]) -> None:
+        self._write = write
+        self._pending: list[tuple[Sequence[Sent], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, sent: Sequence[Sent]) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((sent, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        await done
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await self._write([pair for sent, _ in batch for pair in sent])
+            except Exception as error:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -42,6 +81,7 @@ class Dispatcher:
         self._clock = clock
         self._throttles = throttles or {}
         self._metrics = metrics
+        self._recorder = GroupCommit(self._write)
 
     @property
     def channels(self) -> Mapping[ChannelName, Channel]:
@@ -85,7 +125,9 @@ class Dispatcher:
         for message in messages:
             by_address.setdefault(message.address, []).append(message)
         results = await asyncio.gather(*(self._send_in_order(q) for q in by_address.values()))
-        sent = [pair for result in results for pair in result]
+        await self._recorder.record([pair for result in results for pair in result])
+
+    async def _write(self, sent: Sequence[tuple[OutboundMessage, SendOutcome]]) -> None:
         stopped = {message.address for message, raw in sent if raw.kind is OutcomeKind.STOPPED}
         async with self._engine.begin() as connection:
             now = self._clock()
