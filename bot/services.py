@@ -1,8 +1,8 @@
 """The long-lived parts of a running server, built once and closed once.
 
 Channels exist only for the providers that are configured: a volunteer with nothing but
-a bot token gets Telegram, an SMS-only deployment gets Twilio, and the console channel
-is always there for the CLI. Every channel gets its rate limit here (design rule 5).
+a bot token gets Telegram, an SMS-only deployment gets Twilio. Every channel gets its
+rate limit here (design rule 5).
 """
 
 from __future__ import annotations
