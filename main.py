@@ -145,7 +145,7 @@ async def db_upgrade(settings: Settings) -> int:
 def serve(settings: Settings, workers: bool) -> int:
     """Run until SIGTERM or Ctrl-C; aiohttp then stops accepting, and the app's cleanup
     lets in-flight sends finish before the process exits."""
-    app = build_app(settings, workers=workers)
+    app = build_app(settings, workers=workers, freeze_heap=True)
     print(f"serving on http://{settings.host}:{settings.port}", flush=True)
     web.run_app(
         app,

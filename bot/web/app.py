@@ -40,9 +40,11 @@ def build_app(
     runtime: Runtime | None = None,
     workers: bool = True,
     clock: Callable[[], datetime] = utc_now,
+    freeze_heap: bool = False,
 ) -> web.Application:
     """The server; `runtime` lets tests share an open one, `workers` runs the dispatcher loop
-    and Telegram long polling (off for a web-only replica)."""
+    and Telegram long polling (off for a web-only replica), and `freeze_heap` is for a
+    process that serves and nothing else (it exempts the start-up heap from collection)."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.router.add_post(TELEGRAM_WEBHOOK_PATH, telegram_webhook)
     app.router.add_post("/webhooks/twilio/sms", twilio_sms)
@@ -58,11 +60,12 @@ def build_app(
                 stack.push_async_callback(opened.close)
             services = await stack.enter_async_context(open_services(settings, opened))
             app[SERVICES] = services
-            # Everything loaded so far (translations, the language models, the catalog)
-            # lives as long as the process: moved out of the collector's sight, a full
-            # collection no longer walks it, which took ~50 ms, a p99 all by itself.
-            gc.collect()
-            gc.freeze()
+            if freeze_heap:
+                # Everything loaded so far (translations, the language models, the catalog)
+                # lives as long as the process: out of the collector's sight, a full
+                # collection no longer walks it, which took ~50 ms, a p99 all by itself.
+                gc.collect()
+                gc.freeze()
             tasks = _background(services, workers)
             yield
             services.stop.set()
