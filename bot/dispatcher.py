@@ -127,7 +127,7 @@ class Dispatcher:
         results = await asyncio.gather(*(self._send_in_order(q) for q in by_address.values()))
         await self._recorder.record([pair for result in results for pair in result])
 
-    async def _write(self, sent: Sequence[tuple[OutboundMessage, SendOutcome]]) -> None:
+    async def _write(self, sent: Sequence[Sent]) -> None:
         stopped = {message.address for message, raw in sent if raw.kind is OutcomeKind.STOPPED}
         async with self._engine.begin() as connection:
             now = self._clock()
@@ -140,9 +140,7 @@ class Dispatcher:
                 )
                 await outbox.suppress_pending(connection, address)
 
-    async def _send_in_order(
-        self, messages: Sequence[OutboundMessage]
-    ) -> list[tuple[OutboundMessage, SendOutcome]]:
+    async def _send_in_order(self, messages: Sequence[OutboundMessage]) -> list[Sent]:
         return [(message, await self._send(message)) for message in messages]
 
     async def _send(self, message: OutboundMessage) -> SendOutcome:

@@ -45,11 +45,8 @@ class Services:
     pump: OutboxPump
     bot: Bot | None = None
     sms: SmsChannel | None = None
+    telegram_secret: str | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
-
-    @property
-    def telegram_secret(self) -> str | None:
-        return webhook_secret(self.settings)
 
 
 def webhook_secret(settings: Settings) -> str | None:
@@ -101,6 +98,7 @@ async def open_services(settings: Settings, runtime: Runtime) -> AsyncIterator[S
         pump=OutboxPump(runtime.engine, dispatcher, metrics, runtime.clock),
         bot=bot,
         sms=sms,
+        telegram_secret=webhook_secret(settings),
     )
     try:
         yield services

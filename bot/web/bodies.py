@@ -11,10 +11,6 @@ from aiohttp import web
 MAX_BODY_BYTES = 64 * 1024
 
 
-def refuse(status: int, reason: str) -> web.Response:
-    return web.json_response({"error": reason}, status=status)
-
-
 async def json_body(request: web.Request) -> Any:
     try:
         return json.loads(await request.read())
