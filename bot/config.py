@@ -46,6 +46,12 @@ class Settings:
     # Telegram asks for at most one message a second in a chat (after a short burst).
     telegram_chat_messages_per_second: float = 1.0
     sms_accents: AccentMode = AccentMode.AUTO
+    # US dollars per SMS segment, for the cost organizers see before a broadcast. Twilio's
+    # list price for a US number plus typical carrier fees; set your own.
+    sms_price_per_segment: float = 0.0083
+    # How long the sender lease of a channel lasts unrenewed: after a crash another worker
+    # takes over sending within this many seconds.
+    sender_lease_seconds: float = 15.0
     public_base_url: str | None = None
     organizers: frozenset[str] = frozenset()
     admin_password: str | None = None
@@ -104,6 +110,8 @@ class Settings:
                 ("TWILIO_MESSAGES_PER_SECOND", cls.twilio_messages_per_second),
                 ("TELEGRAM_MESSAGES_PER_SECOND", cls.telegram_messages_per_second),
                 ("TELEGRAM_CHAT_MESSAGES_PER_SECOND", cls.telegram_chat_messages_per_second),
+                ("SMS_PRICE_PER_SEGMENT", cls.sms_price_per_segment),
+                ("SENDER_LEASE_SECONDS", cls.sender_lease_seconds),
             )
         }
         accents = (text("SMS_ACCENTS") or cls.sms_accents.value).lower()
@@ -128,6 +136,8 @@ class Settings:
             telegram_messages_per_second=rates["TELEGRAM_MESSAGES_PER_SECOND"],
             telegram_chat_messages_per_second=rates["TELEGRAM_CHAT_MESSAGES_PER_SECOND"],
             sms_accents=AccentMode(accents),
+            sms_price_per_segment=rates["SMS_PRICE_PER_SEGMENT"],
+            sender_lease_seconds=rates["SENDER_LEASE_SECONDS"],
             public_base_url=urls["PUBLIC_BASE_URL"],
             organizers=organizers,
             admin_password=text("ADMIN_PASSWORD"),

@@ -1,7 +1,8 @@
 """Exceptions the bot raises on purpose.
 
     BotError
-     └── ConfigError        a setting is missing or malformed; names the variable
+     ├── ConfigError        a setting is missing or malformed; names the variable
+     └── BroadcastError     a broadcast cannot be created, sent or cancelled as asked
 
 Catalog files have their own tree in `catalog.errors` (the catalog package does not
 depend on the runtime).
@@ -22,3 +23,7 @@ class ConfigError(BotError):
         super().__init__(f"{variable}: {problem}")
         self.variable = variable
         self.problem = problem
+
+
+class BroadcastError(BotError):
+    """Said to the organizer as is: it names what is wrong and what to do instead."""

@@ -35,6 +35,8 @@ class Status(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     SUPPRESSED = "suppressed"  # not sent on purpose: the address opted out
+    CANCELLED = "cancelled"  # not sent on purpose: its broadcast was cancelled, or stale
+    REFUSED = "refused"  # not sent on purpose: loop protection
 
 
 # Confirmations of STOP/START and answers to HELP reach even an opted-out address:

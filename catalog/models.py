@@ -22,6 +22,14 @@ class SessionStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class SessionChange(StrEnum):
+    """A change subscribers are told about."""
+
+    RESCHEDULED = "rescheduled"
+    CANCELLED = "cancelled"
+    RECORDING = "recording"
+
+
 class ResourceKind(StrEnum):
     REPORT = "report"
     SLIDES = "slides"

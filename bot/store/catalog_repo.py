@@ -8,13 +8,15 @@ reminders computed for the old time can recognise themselves as stale.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.tables import meta, resources, sessions, topics
+from bot.messages import OutboundKind
+from bot.outbox import Status
+from bot.store.tables import meta, outbox, resources, session_events, sessions, topics
 from bot.store.upsert import insert_for
 from catalog.models import (
     Catalog,
@@ -22,6 +24,7 @@ from catalog.models import (
     Resource,
     ResourceKind,
     Session,
+    SessionChange,
     SessionStatus,
     Topic,
 )
@@ -138,6 +141,56 @@ def _schedule_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return any(old[k] != new[k] for k in ("starts_at", "timezone", "duration_minutes", "status"))
 
 
+def _event_of(old: dict[str, Any], new: dict[str, Any], now: datetime) -> SessionChange | None:
+    """What subscribers must hear about this change, if anything.
+
+    A session called off or moved while still ahead; a recording link appearing or
+    changing once it is over. Edits of wording, or of sessions long past, are silent.
+    """
+    ends_at = new["starts_at"] + timedelta(minutes=new["duration_minutes"])
+    was_ahead = old["starts_at"] + timedelta(minutes=old["duration_minutes"]) > now
+    cancelled = SessionStatus.CANCELLED.value
+    if new["status"] == cancelled:
+        if old["status"] != cancelled and was_ahead:
+            return SessionChange.CANCELLED
+        return None
+    if old["starts_at"] != new["starts_at"] and (was_ahead or ends_at > now):
+        return SessionChange.RESCHEDULED
+    if ends_at <= now and old["link"] != new["link"] and new["link"]:
+        return SessionChange.RECORDING
+    return None
+
+
+async def _record_event(
+    connection: AsyncConnection,
+    session_id: str,
+    kind: SessionChange,
+    version: int,
+    now: datetime,
+) -> None:
+    """Note the change for the scheduler's notices, and drop what the change made stale:
+    reminders for the old time and notices not yet sent about an earlier change."""
+    await connection.execute(
+        session_events.insert().values(
+            session_id=session_id, kind=kind.value, version=version, created_at=now
+        )
+    )
+    if kind is not SessionChange.RECORDING:
+        await _drop_queued(connection, [session_id], "the session changed")
+
+
+async def _drop_queued(connection: AsyncConnection, session_ids: list[str], why: str) -> None:
+    await connection.execute(
+        update(outbox)
+        .where(
+            outbox.c.item.in_(session_ids),
+            outbox.c.kind.in_([OutboundKind.REMINDER.value, OutboundKind.NOTICE.value]),
+            outbox.c.status == Status.QUEUED.value,
+        )
+        .values(status=Status.CANCELLED.value, last_error=why)
+    )
+
+
 async def save(
     connection: AsyncConnection, catalog: Catalog, now: datetime, *, replace: bool = False
 ) -> ImportReport:
@@ -170,6 +223,10 @@ async def save(
                 if table is sessions and _schedule_changed(dict(old), row):
                     values["version"] = old["version"] + 1
                     rescheduled.append(row["id"])
+                event = _event_of(dict(old), row, now) if table is sessions else None
+                if event is not None:
+                    version = values.get("version", old["version"])
+                    await _record_event(connection, row["id"], event, version, now)
                 await connection.execute(
                     update(table).where(table.c.id == row["id"]).values(**values)
                 )
@@ -179,6 +236,8 @@ async def save(
             if gone:
                 await connection.execute(delete(table).where(table.c.id.in_(gone)))
                 removed.extend(gone)
+                if table is sessions:
+                    await _drop_queued(connection, gone, "the session was removed")
 
     report = ImportReport(
         tuple(added), tuple(updated), tuple(unchanged), tuple(removed), tuple(rescheduled)

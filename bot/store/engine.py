@@ -19,7 +19,7 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 def create_engine(url: str) -> AsyncEngine:
     """An async engine tuned for the database behind `url`.
 
-    SQLite gets WAL (readers never block the writer), a busy timeout (a CLI import can
+    SQLite gets BEGIN IMMEDIATE transactions, WAL (readers never block the writer), a busy timeout (a CLI import can
     run beside the server), synchronous=NORMAL (safe with WAL: a power cut may lose the
     last commits, never the file) and one connection per process driven inline (see
     `bot.store.inline_sqlite` for why, and for the figures).
@@ -40,6 +40,8 @@ def create_engine(url: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # Transactions are begun by `_begin_immediate` below, not by the driver.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         for pragma in (
             "journal_mode=WAL",
@@ -49,6 +51,14 @@ def create_engine(url: str) -> AsyncEngine:
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin_immediate(connection: Connection) -> None:
+        # A deferred transaction that reads, then writes after another process wrote,
+        # fails at once with SQLITE_BUSY_SNAPSHOT; IMMEDIATE takes the write lock up
+        # front (waiting up to the busy timeout), so a claim or a broadcast's
+        # check-then-update sees no other writer between its statements.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

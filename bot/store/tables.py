@@ -83,6 +83,12 @@ contacts = Table(
     # 30003/30005/30006: unreachable, unknown, landline), shown to organizers.
     Column("delivery_problem", String(64)),
     Column("delivery_problem_at", UTCDateTime),
+    # Where the person lives, for reminder times and quiet hours; NULL means BOT_TIMEZONE.
+    Column("timezone", String(64)),
+    # How long before a session to remind, as "1440,60" (minutes, longest first); NULL
+    # means the default. A string rather than a child table so the scheduler can pick
+    # everyone due for one lead time with a plain IN over the few distinct values.
+    Column("reminder_minutes", String(64)),
     UniqueConstraint("channel", "address"),
 )
 
@@ -106,7 +112,6 @@ subscriptions = Table(
     Column("contact_id", Id, ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
     # "*" means every session; otherwise a topic id of the catalog.
     Column("topic_id", String(64), nullable=False),
-    Column("lead_minutes", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("contact_id", "topic_id"),
 )
@@ -178,6 +183,9 @@ outbox = Table(
     Column("buttons", JSON, nullable=False),
     # (recipient, item, kind, version) for reminders and broadcasts: at most once each.
     Column("idempotency_key", String(255), unique=True),
+    # What a bulk row belongs to (a broadcast id, a session id): progress counts and
+    # cancelling or dropping stale reminders find their rows through it.
+    Column("item", String(64)),
     Column("status", String(16), nullable=False),
     Column("send_after", UTCDateTime, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
@@ -189,4 +197,44 @@ outbox = Table(
     Column("sent_at", UTCDateTime),
     Column("delivered_at", UTCDateTime),
     Index("ix_outbox_queue", "channel", "status", "priority", "id"),
+    Index("ix_outbox_item", "kind", "item", "status"),
+)
+
+broadcasts = Table(
+    "broadcasts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # {"en": "...", "es": "..."}: languages left out fall back to English.
+    Column("texts", JSON, nullable=False),
+    # {"languages": [...], "channels": [...], "topics": [...], "subscribed": true}; an
+    # empty list means "any".
+    Column("audience", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("send_at", UTCDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("recipients", Integer, nullable=False, default=0),
+)
+
+session_events = Table(
+    "session_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("session_id", String(64), nullable=False),
+    # rescheduled, cancelled or recording: what subscribers are told about.
+    Column("kind", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # Set once its notices are in the outbox; NULL rows are the scheduler's to-do list.
+    Column("notified_at", UTCDateTime, index=True),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
 )

@@ -22,6 +22,7 @@ from bot.redact import without_secrets
 from bot.runtime import Runtime, open_runtime, utc_now
 from bot.services import Services, open_services
 from bot.web.bodies import MAX_BODY_BYTES
+from bot.web.calendar import session_calendar
 from bot.web.keys import SERVICES
 from bot.web.ops import healthz, metrics
 from bot.web.telegram_webhook import handle_update, telegram_webhook
@@ -51,6 +52,7 @@ def build_app(
     app.router.add_post("/webhooks/twilio/status", twilio_status)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/sessions/{session_id}.ics", session_calendar)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
