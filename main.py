@@ -5,17 +5,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from aiohttp import web
 
+from bot import broadcast_cli
 from bot.channels.console import ConsoleChannel
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.errors import ConfigError
 from bot.messages import Address, ChannelName, InboundMessage
 from bot.runtime import Runtime, open_runtime
+from bot.services import open_services
 from bot.store import catalog_repo
 from bot.store import contacts as contact_store
 from bot.store.engine import create_engine, upgrade
@@ -39,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="web only: no outbox loop and no Telegram polling (for a replica)",
     )
 
+    commands.add_parser(
+        "worker", help="send and schedule only: the outbox loop and scheduler, no web server"
+    )
+
     chat = commands.add_parser("chat", help="talk to the bot in the terminal")
     chat.add_argument("--as", dest="contact", default="terminal", help="contact id to chat as")
     chat.add_argument("--lang", choices=SUPPORTED_LOCALES, help="answer in this language")
@@ -56,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     catalog_commands.add_parser("check", help="validate a file, change nothing").add_argument(
         "file", type=Path
     )
+
+    broadcast_cli.add_parser(commands)
 
     db = commands.add_parser("db", help="database maintenance")
     db.add_subparsers(dest="action", required=True).add_parser(
@@ -158,10 +167,28 @@ def serve(settings: Settings, workers: bool) -> int:
     return 0
 
 
+async def worker(settings: Settings) -> int:
+    """The outbox loop and scheduler without the web server, until SIGTERM or Ctrl-C."""
+    runtime = await open_runtime(settings, HANDLERS)
+    try:
+        async with open_services(settings, runtime) as services:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, services.stop.set)
+            await services.pump.take_leases()
+            print("worker running", flush=True)
+            await asyncio.gather(
+                services.pump.run(services.stop), services.scheduler.run(services.stop)
+            )
+    finally:
+        await runtime.close()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The server logs one line per message in and out; the CLI stays quiet.
-    level = logging.INFO if args.command == "serve" else logging.WARNING
+    level = logging.INFO if args.command in ("serve", "worker") else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "httpcore", "aiohttp.access", "telegram", "twilio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -169,6 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.command == "serve":
             return serve(settings, workers=not args.no_workers)
+        if args.command == "worker":
+            return asyncio.run(worker(settings))
+        if args.command == "broadcast":
+            return asyncio.run(broadcast_cli.run(args, settings))
         if args.command == "chat":
             return asyncio.run(chat(settings, args.contact, args.lang))
         if args.command == "catalog":

@@ -79,17 +79,21 @@ class Conversation:
         self._worker = worker
         self._sms_accents = sms_accents
 
-    async def handle(self, message: InboundMessage) -> list[OutboundMessage]:
-        """Run one turn; returns its replies, stored and claimed, for the caller to deliver."""
+    async def handle(self, message: InboundMessage, claim: bool = True) -> list[OutboundMessage]:
+        """Run one turn; returns its replies, stored and claimed, for the caller to deliver.
+
+        With `claim` false the replies are queued for the process that holds the
+        channel's sender lease instead, and nothing is returned to deliver.
+        """
         try:
-            return await self._turn(message)
+            return await self._turn(message, claim)
         except Exception:
             # A bug in one feature costs the person an apology, not an answer; the
             # failed turn's writes are rolled back whole.
             log.exception("conversation turn failed on %s", message.address.channel)
-            return await self._apologise(message)
+            return await self._apologise(message, claim)
 
-    async def _turn(self, message: InboundMessage) -> list[OutboundMessage]:
+    async def _turn(self, message: InboundMessage, claim: bool) -> list[OutboundMessage]:
         async with self._engine.begin() as connection:
             if message.external_id and not await self._first_sight(connection, message):
                 return []
@@ -127,9 +131,10 @@ class Conversation:
                 now,
                 worker=self._worker,
                 opted_out=contact.opted_out,
+                claim=claim,
             )
 
-    async def _apologise(self, message: InboundMessage) -> list[OutboundMessage]:
+    async def _apologise(self, message: InboundMessage, claim: bool) -> list[OutboundMessage]:
         async with self._engine.begin() as connection:
             now = self._clock()
             contact = await contact_store.touch(connection, message.address, now)
@@ -146,6 +151,7 @@ class Conversation:
                 now,
                 worker=self._worker,
                 opted_out=contact.opted_out,
+                claim=claim,
             )
 
     @staticmethod

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import outbox
 from bot.channels.base import Channel, OutcomeKind, SendOutcome
+from bot.loop_guard import LoopGuard
 from bot.messages import Address, ChannelName, OutboundMessage
 from bot.metrics import Metrics
 from bot.outbox import Status
@@ -74,6 +75,7 @@ class Dispatcher:
         clock: Callable[[], datetime],
         throttles: Mapping[ChannelName, Throttle] | None = None,
         metrics: Metrics | None = None,
+        loop_guard: LoopGuard | None = None,
     ) -> None:
         self._engine = engine
         self._channels = channels
@@ -81,21 +83,32 @@ class Dispatcher:
         self._clock = clock
         self._throttles = throttles or {}
         self._metrics = metrics
+        self._loop_guard = loop_guard or LoopGuard()
         self._recorder = GroupCommit(self._write)
 
     @property
     def channels(self) -> Mapping[ChannelName, Channel]:
         return self._channels
 
-    async def drain(self, channel: ChannelName, batch: int = 50) -> int:
+    @property
+    def worker(self) -> str:
+        return self._worker
+
+    async def drain(
+        self,
+        channel: ChannelName,
+        batch: int = 50,
+        keep_going: Callable[[], Awaitable[bool]] | None = None,
+    ) -> int:
         """Send every due message of `channel`; returns how many were handled.
 
         Per batch: one transaction claims and suppresses, the sends run, one transaction
         records every outcome. A crash between the two leaves the batch marked as
-        sending, which bounds what a restart may send twice to one batch.
+        sending, which bounds what a restart may send twice to one batch. `keep_going`
+        is asked before each batch (the pump's lease: stop when another process sends).
         """
         handled = 0
-        while True:
+        while keep_going is None or await keep_going():
             async with self._engine.begin() as connection:
                 now = self._clock()
                 claimed = await outbox.claim(connection, channel, self._worker, now, batch)
@@ -111,7 +124,8 @@ class Dispatcher:
             await self.deliver([m for m in claimed if m.id not in skip])
             handled += len(claimed)
             if len(claimed) < batch:
-                return handled
+                break
+        return handled
 
     async def deliver(self, messages: Sequence[OutboundMessage]) -> None:
         """Send claimed messages and record the outcomes.
@@ -145,6 +159,8 @@ class Dispatcher:
 
     async def _send(self, message: OutboundMessage) -> SendOutcome:
         channel = message.address.channel
+        if not self._loop_guard.allow(message.address, message.text, message.kind):
+            return SendOutcome(OutcomeKind.REFUSED, error="loop protection: same text too often")
         throttle = self._throttles.get(channel)
         if throttle is not None:
             await throttle.limiter.acquire(message.address.id, throttle.cost(message))
@@ -180,4 +196,6 @@ class Dispatcher:
             return outbox.Outcome(message.id, Status.QUEUED, error=outcome.error, retry_at=retry_at)
         if outcome.kind is OutcomeKind.SENT:
             return outbox.Outcome(message.id, Status.SENT, provider_id=outcome.provider_id)
+        if outcome.kind is OutcomeKind.REFUSED:
+            return outbox.Outcome(message.id, Status.REFUSED, error=outcome.error)
         return outbox.Outcome(message.id, Status.FAILED, outcome.provider_id, outcome.error)

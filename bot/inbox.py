@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot.conversation import Conversation
 from bot.dispatcher import Dispatcher
-from bot.messages import InboundMessage
+from bot.messages import ChannelName, InboundMessage
 from bot.metrics import Metrics
 from bot.redact import describe
 
@@ -24,15 +24,23 @@ log = logging.getLogger(__name__)
 
 class Inbox:
     def __init__(
-        self, conversation: Conversation, dispatcher: Dispatcher, metrics: Metrics
+        self,
+        conversation: Conversation,
+        dispatcher: Dispatcher,
+        metrics: Metrics,
+        sends: Callable[[ChannelName], bool],
     ) -> None:
         self._conversation = conversation
         self._dispatcher = dispatcher
         self._metrics = metrics
+        # Whether this process is the one sending on a channel (it holds the lease):
+        # only then are replies sent from here; otherwise the holder sends them.
+        self._sends = sends
         self._sending: set[asyncio.Task[None]] = set()
 
     async def receive(self, message: InboundMessage) -> None:
-        outgoing = await self._conversation.handle(message)
+        claim = self._sends(message.address.channel)
+        outgoing = await self._conversation.handle(message, claim=claim)
         language = outgoing[0].locale if outgoing else "none"
         self._metrics.messages_in.labels(message.address.channel.value, language).inc()
         log.info(

@@ -62,13 +62,15 @@ async def add_replies(
     *,
     worker: str,
     opted_out: bool,
+    claim: bool = True,
 ) -> list[OutboundMessage]:
     """Store a turn's replies already claimed by `worker`, and return those to send now.
 
     A parent is waiting for these, so they skip the queue: the turn's own transaction is
     the send-time consent check (rule 1), and the rows are claimed before any provider
     is called, exactly as the dispatcher would. Replies an opted-out address must not
-    get are stored as suppressed, for the record.
+    get are stored as suppressed, for the record. Without `claim` (this process does not
+    hold the channel's sender lease) they are queued, first in line, for the holder.
     """
     if not replies:
         return []
@@ -86,11 +88,13 @@ async def add_replies(
                 Status.SUPPRESSED
                 if opted_out and reply.kind not in CONSENT_EXEMPT
                 else Status.SENDING
+                if claim
+                else Status.QUEUED
             ).value,
             "send_after": now,
-            "attempts": 1,
-            "claimed_by": worker,
-            "claimed_at": now,
+            "attempts": 1 if claim else 0,
+            "claimed_by": worker if claim else None,
+            "claimed_at": now if claim else None,
             "created_at": now,
         }
         for reply in replies
@@ -329,5 +333,26 @@ async def requeue_stale(connection: AsyncConnection, claimed_before: datetime) -
         update(outbox)
         .where(outbox.c.status == Status.SENDING.value, outbox.c.claimed_at < claimed_before)
         .values(status=Status.QUEUED.value, last_error="requeued: its sender stopped mid-send")
+    )
+    return result.rowcount
+
+
+async def requeue_claims_of_others(
+    connection: AsyncConnection, channel: ChannelName, worker: str
+) -> int:
+    """On taking over a channel's sender lease: put back what the last holder left claimed.
+
+    Only the lease holder claims on a channel, so a claim by anyone else is the unsettled
+    batch of a holder that died or lost its lease. It may have reached the provider, so
+    this can send those messages twice; the count is logged, and it is at most one batch.
+    """
+    result = await connection.execute(
+        update(outbox)
+        .where(
+            outbox.c.channel == channel.value,
+            outbox.c.status == Status.SENDING.value,
+            outbox.c.claimed_by != worker,
+        )
+        .values(status=Status.QUEUED.value, last_error="requeued: its sender's lease ended")
     )
     return result.rowcount

@@ -1,9 +1,15 @@
-"""The dispatcher's loop in `serve`: drains the outbox until asked to stop.
+"""The dispatcher's loop in `serve` and `worker`: drains the outbox until asked to stop.
 
 It wakes at once when something is queued in this process (`wake`) and otherwise polls,
 because rows also come from other processes (a second worker, the CLI) and from retries
 whose time has come. Stopping lets the batch in hand finish, so SIGTERM never leaves a
 message claimed but unsent.
+
+Only the holder of a channel's sender lease drains that channel, so the provider's rate
+limit is kept by one token bucket for the whole deployment, however many processes run.
+A process that takes the lease over puts back what its predecessor had claimed and not
+settled: that predecessor is dead or cut off, and its batch would otherwise wait for the
+5-minute reaper.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import outbox
 from bot.dispatcher import Dispatcher
+from bot.messages import ChannelName
 from bot.metrics import Metrics
+from bot.store import leases
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +34,11 @@ ERROR_PAUSE_SECONDS = 5.0
 # A send takes seconds at most (client time-outs are 10 s); a claim this old is orphaned.
 STALE_CLAIM = timedelta(minutes=5)
 REAP_EVERY = timedelta(minutes=1)
+LEASE = timedelta(seconds=15)
+
+
+def lease_name(channel: ChannelName) -> str:
+    return f"sender:{channel.value}"
 
 
 class OutboxPump:
@@ -36,14 +49,68 @@ class OutboxPump:
         metrics: Metrics,
         clock: Callable[[], datetime],
         poll_seconds: float = POLL_SECONDS,
+        lease: timedelta = LEASE,
     ) -> None:
         self._engine = engine
         self._dispatcher = dispatcher
         self._metrics = metrics
         self._clock = clock
         self._poll_seconds = poll_seconds
+        self._lease = lease
         self._reaped_at: datetime | None = None
+        # channel → until when this process surely holds its lease
+        self._held_until: dict[ChannelName, datetime] = {}
         self.wake = asyncio.Event()
+
+    def holds(self, channel: ChannelName) -> bool:
+        """Whether this process sends on `channel` now (no database call: the hot path asks)."""
+        until = self._held_until.get(channel)
+        return until is not None and self._clock() < until
+
+    async def _renew(self, channel: ChannelName) -> bool:
+        """Renew the lease when a third of it has passed; take it over if it has expired."""
+        now = self._clock()
+        until = self._held_until.get(channel)
+        if until is not None and now < until - self._lease / 3:
+            return True
+        worker = self._dispatcher.worker
+        async with self._engine.begin() as connection:
+            held = await leases.hold(connection, lease_name(channel), worker, now, self._lease)
+            if held and until is None:
+                taken = await outbox.requeue_claims_of_others(connection, channel, worker)
+                if taken:
+                    log.warning("took over %s: requeued %d unsettled messages", channel, taken)
+        if held:
+            # A margin for the renewal's own delay: never act on a lease that may be gone.
+            self._held_until[channel] = now + self._lease * 2 / 3
+        else:
+            self._held_until.pop(channel, None)
+        return held
+
+    async def take_leases(self) -> None:
+        """Try for every channel's lease before traffic arrives, so the first replies of a
+        single-process deployment go out at once and in order rather than via the queue."""
+        for channel in self._dispatcher.channels:
+            await self._renew(channel)
+
+    async def _pump(self, channel: ChannelName, stop: asyncio.Event) -> None:
+        async def keep_going() -> bool:
+            # Checked before each batch: SIGTERM stops a long broadcast between batches.
+            return not stop.is_set() and await self._renew(channel)
+
+        if await keep_going():
+            await self._dispatcher.drain(channel, keep_going=keep_going)
+
+    async def release(self) -> None:
+        """Hand the leases back at a clean stop, so a successor need not wait for expiry."""
+        if not self._held_until:
+            return
+        async with self._engine.begin() as connection:
+            for channel in self._held_until:
+                await leases.release(
+                    connection, lease_name(channel), self._dispatcher.worker, self._clock()
+                )
+        self._held_until.clear()
 
     async def reap(self) -> int:
         """Requeue orphaned claims, at most once a minute; returns how many."""
@@ -63,14 +130,21 @@ class OutboxPump:
             pause = self._poll_seconds
             try:
                 await self.reap()
-                for channel in self._dispatcher.channels:
-                    await self._dispatcher.drain(channel)
+                # Channels drain side by side: a long broadcast on Telegram at 30/s must
+                # not hold up SMS reminders, which have their own provider and limit.
+                await asyncio.gather(
+                    *(self._pump(channel, stop) for channel in self._dispatcher.channels)
+                )
             except Exception:
                 # The database restarting or a bug in one message: keep the loop alive.
                 log.exception("outbox drain failed; trying again in %.0f s", ERROR_PAUSE_SECONDS)
                 self._metrics.errors.labels("dispatcher").inc()
                 pause = ERROR_PAUSE_SECONDS
             await _first_of(stop, self.wake, seconds=pause)
+        try:
+            await self.release()
+        except Exception:
+            log.exception("could not release the sender leases; they expire on their own")
 
 
 async def _first_of(*events: asyncio.Event, seconds: float) -> None:

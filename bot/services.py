@@ -13,6 +13,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from telegram import Bot
 
@@ -27,6 +28,7 @@ from bot.metrics import Metrics
 from bot.pump import OutboxPump
 from bot.ratelimit import Rate, RateLimiter, Throttle
 from bot.runtime import Runtime
+from bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,7 @@ class Services:
     dispatcher: Dispatcher
     inbox: Inbox
     pump: OutboxPump
+    scheduler: Scheduler
     bot: Bot | None = None
     sms: SmsChannel | None = None
     telegram_secret: str | None = None
@@ -89,13 +92,18 @@ async def open_services(settings: Settings, runtime: Runtime) -> AsyncIterator[S
         sms = await open_sms_channel(settings)
         channels[ChannelName.SMS] = sms
     dispatcher = runtime.dispatcher(channels, _throttles(settings), metrics)
+    lease = timedelta(seconds=settings.sender_lease_seconds)
+    pump = OutboxPump(runtime.engine, dispatcher, metrics, runtime.clock, lease=lease)
     services = Services(
         settings=settings,
         runtime=runtime,
         metrics=metrics,
         dispatcher=dispatcher,
-        inbox=Inbox(runtime.conversation, dispatcher, metrics),
-        pump=OutboxPump(runtime.engine, dispatcher, metrics, runtime.clock),
+        inbox=Inbox(runtime.conversation, dispatcher, metrics, pump.holds),
+        pump=pump,
+        scheduler=Scheduler(
+            runtime.engine, runtime.i18n, settings, runtime.clock, on_queued=pump.wake.set
+        ),
         bot=bot,
         sms=sms,
         telegram_secret=webhook_secret(settings),

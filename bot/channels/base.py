@@ -19,6 +19,7 @@ class OutcomeKind(StrEnum):
     RETRY = "retry"  # 429, 5xx, time-outs: the same message may succeed later
     FAILED = "failed"  # the provider refused this message for good
     STOPPED = "stopped"  # the person blocked the bot or opted out at the provider
+    REFUSED = "refused"  # never handed to the provider: loop protection stopped it
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 def create_engine(url: str) -> AsyncEngine:
     """An async engine tuned for the database behind `url`.
 
-    SQLite gets BEGIN IMMEDIATE transactions, WAL (readers never block the writer), a busy timeout (a CLI import can
-    run beside the server), synchronous=NORMAL (safe with WAL: a power cut may lose the
-    last commits, never the file) and one connection per process driven inline (see
-    `bot.store.inline_sqlite` for why, and for the figures).
+    SQLite gets BEGIN IMMEDIATE transactions, WAL (commits without rewriting pages), a
+    busy timeout (a CLI import can run beside the server), synchronous=NORMAL (safe with
+    WAL: a power cut may lose the last commits, never the file) and one connection per
+    process driven inline (see `bot.store.inline_sqlite` for why, and for the figures).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":

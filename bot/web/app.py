@@ -43,8 +43,8 @@ def build_app(
     clock: Callable[[], datetime] = utc_now,
     freeze_heap: bool = False,
 ) -> web.Application:
-    """The server; `runtime` lets tests share an open one, `workers` runs the dispatcher loop
-    and Telegram long polling (off for a web-only replica), and `freeze_heap` is for a
+    """The server; `runtime` lets tests share an open one, `workers` runs the dispatcher loop,
+    the scheduler and Telegram long polling (off for a web-only replica), and `freeze_heap` is for a
     process that serves and nothing else (it exempts the start-up heap from collection)."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.router.add_post(TELEGRAM_WEBHOOK_PATH, telegram_webhook)
@@ -68,6 +68,8 @@ def build_app(
                 # collection no longer walks it, which took ~50 ms, a p99 all by itself.
                 gc.collect()
                 gc.freeze()
+            if workers:
+                await services.pump.take_leases()
             tasks = _background(services, workers)
             yield
             services.stop.set()
@@ -81,6 +83,7 @@ def _background(services: Services, workers: bool) -> list[asyncio.Task[None]]:
     tasks = []
     if workers:
         tasks.append(asyncio.create_task(services.pump.run(services.stop)))
+        tasks.append(asyncio.create_task(services.scheduler.run(services.stop)))
     if services.bot is not None:
         tasks.append(asyncio.create_task(_telegram(services, polling_allowed=workers)))
     return tasks
