@@ -26,7 +26,9 @@ class Intent(StrEnum):
     SET_LANGUAGE = "set_language"
     LANGUAGE_MENU = "language_menu"
     UNSUBSCRIBE = "unsubscribe"
+    MY_REMINDERS = "my_reminders"
     SUBSCRIBE = "subscribe"
+    BROADCAST = "broadcast"  # organizers only: "/broadcast", "broadcast status", …
     RESOURCES = "resources"
     NEXT = "next"
     LIST = "list"
@@ -53,6 +55,8 @@ OPT_IN_WORDS = frozenset(
 )
 HELP_WORDS = frozenset({"help", "ayuda", "info", "menu", "مساعده", "القائمه"})
 MORE_WORDS = frozenset({"more", "mas", "المزيد", "اكثر", "more please", "mas por favor"})
+# As the first word only: what follows is the organizer's sub-command ("status", "send").
+BROADCAST_WORDS = frozenset({"broadcast", "difundir", "difusion", "بث"})
 
 LANGUAGE_WORDS = {
     "en": ("english", "ingles", "in english", "en ingles", "انجليزي", "الانجليزيه", "بالانجليزي"),
@@ -102,6 +106,20 @@ RULES: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             "ايقاف التذكير",
             "لا اريد تذكير",
             "الغاء الاشتراك",
+        ),
+    ),
+    (
+        Intent.MY_REMINDERS,
+        (
+            "my reminders",
+            "my subscriptions",
+            "my subscription",
+            "mis recordatorios",
+            "mis suscripciones",
+            "mi suscripcion",
+            "تذكيراتي",
+            "اشتراكاتي",
+            "اشتراكي",
         ),
     ),
     (
@@ -389,6 +407,9 @@ def route(text: str) -> Match:
     number = _NUMBER.match(normalize(text).strip())
     if number:
         return Match(Intent.CHOOSE, number.group(1))
+    first, _, rest = whole.partition(" ")
+    if first in BROADCAST_WORDS:
+        return Match(Intent.BROADCAST, rest)
 
     original = tuple(whole.split())
     words = tuple(_correct(stem(t)) for t in original)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.router import Intent
-from handlers import consent, help, language, resources, search, sessions, subscribe
+from handlers import (
+    consent,
+    help,
+    language,
+    organizer,
+    resources,
+    search,
+    sessions,
+    subscribe,
+)
 from handlers.context import Handler
 
 HANDLERS: Mapping[Intent, Handler] = {
@@ -23,6 +32,8 @@ HANDLERS: Mapping[Intent, Handler] = {
     Intent.RESOURCES: resources.resources,
     Intent.SUBSCRIBE: subscribe.subscribe,
     Intent.UNSUBSCRIBE: subscribe.unsubscribe,
+    Intent.MY_REMINDERS: subscribe.my_reminders,
+    Intent.BROADCAST: organizer.broadcast,
     Intent.LANGUAGE_MENU: language.language_menu,
     Intent.SET_LANGUAGE: language.set_language,
 }

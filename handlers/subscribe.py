@@ -56,3 +56,7 @@ async def unsubscribe(message: InboundMessage, match: Match, ctx: Context) -> li
     if not removed:
         return [Reply(tr.gettext("You have no reminders. Send SUBSCRIBE to get them."))]
     return [Reply(tr.gettext("Reminders are off. You can still ask me about sessions any time."))]
+
+
+async def my_reminders(message: InboundMessage, match: Match, ctx: Context) -> list[Reply]:
+    raise NotImplementedError("being written")
