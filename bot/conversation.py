@@ -9,6 +9,7 @@ crash half-way leaves neither a reply without its state nor state without its re
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
@@ -20,16 +21,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot import outbox
 from bot.catalog_cache import CatalogCache
 from bot.channels.sms_text import AccentMode
+from bot.config import Settings
 from bot.i18n import DEFAULT_LANGUAGE, I18n
 from bot.langdetect import detect_language, language_from_code
-from bot.messages import ChannelName, InboundMessage, OutboundMessage, Reply
-from bot.router import Intent, Match, route
+from bot.messages import Address, ChannelName, InboundMessage, OutboundMessage, Reply
+from bot.router import HELP_WORDS, Intent, Match, route
 from bot.sms_paging import PENDING_PAGES, first_pages
 from bot.store import contacts as contact_store
 from bot.store.contacts import Contact
 from bot.store.tables import inbound_seen
 from bot.store.upsert import dialect_insert
-from handlers.context import Context, Handler
+from catalog.normalize import tokens
+from handlers.context import AWAITING, Context, Handler
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,38 @@ def settle_language(contact: Contact, message: InboundMessage, match: Match) -> 
     return contact.locale or DEFAULT_LANGUAGE
 
 
+def is_organizer(address: Address, organizers: frozenset[str]) -> bool:
+    """Whether ORGANIZERS lists this sender: a Telegram user id, or an SMS phone number.
+
+    A private Telegram chat's id is its user's id, which is what organizers look up and
+    list. Phone numbers are the entries that start with "+" (so a Telegram id never lets a
+    short code in), compared on their digits: "+1 (555) 010-0000" in the environment
+    matches the E.164 "+15550100000" Twilio reports. The terminal chat is
+    never an organizer: whoever runs it has `main.py broadcast` already.
+    """
+    if address.channel is ChannelName.TELEGRAM:
+        return address.id in organizers
+    if address.channel is ChannelName.SMS:
+        phone = _phone(address.id)
+        return any(_phone(entry) == phone for entry in organizers if entry.startswith("+"))
+    return False
+
+
+def _phone(text: str) -> str:
+    return re.sub(r"[^\d+]", "", text)
+
+
+def keeps_its_meaning(message: InboundMessage, match: Match) -> bool:
+    """STOP, START and the HELP words mean what they mean even in the middle of a question.
+
+    Only the whole-message words count (rule 1): an announcement saying "we need help
+    with chairs" is an answer, not a request for the menu.
+    """
+    if match.intent in (Intent.OPT_OUT, Intent.OPT_IN):
+        return True
+    return match.intent is Intent.HELP and " ".join(tokens(message.text)) in HELP_WORDS
+
+
 class Conversation:
     def __init__(
         self,
@@ -69,7 +104,10 @@ class Conversation:
         clock: Callable[[], datetime],
         worker: str,
         sms_accents: AccentMode = AccentMode.AUTO,
+        settings: Settings | None = None,
     ) -> None:
+        """`settings` reaches handlers (organizers, rate limits, SMS price); `zone` and
+        `sms_accents` stay separate arguments, as they were before handlers needed more."""
         self._engine = engine
         self._handlers = handlers
         self._i18n = i18n
@@ -78,6 +116,11 @@ class Conversation:
         self._clock = clock
         self._worker = worker
         self._sms_accents = sms_accents
+        self._settings = settings if settings is not None else Settings(sms_accents=sms_accents)
+
+    @property
+    def handlers(self) -> Mapping[Intent, Handler]:
+        return self._handlers
 
     async def handle(self, message: InboundMessage, claim: bool = True) -> list[OutboundMessage]:
         """Run one turn; returns its replies, stored and claimed, for the caller to deliver.
@@ -105,7 +148,13 @@ class Conversation:
             match = route(message.text)
             if match.intent is not Intent.MORE:
                 contact.state.pop(PENDING_PAGES, None)
-            language = settle_language(contact, message, match)
+            handler, answer = self._handler_for(contact, message, match)
+            if answer is None:
+                language = settle_language(contact, message, match)
+            else:
+                # An answer is someone else's words (an announcement in Arabic): it says
+                # nothing about the language this person reads.
+                language = contact.locale or DEFAULT_LANGUAGE
             snapshot = await self._catalog.current(connection)
             context = Context(
                 contact=contact,
@@ -116,8 +165,11 @@ class Conversation:
                 now=now,
                 zone=self._zone,
                 db=connection,
+                settings=self._settings,
+                organizer=is_organizer(message.address, self._settings.organizers),
+                answer=answer,
             )
-            replies = await self._handlers[match.intent](message, match, context)
+            replies = await handler(message, match, context)
             if message.address.channel is ChannelName.SMS:
                 replies = first_pages(replies, context.tr, self._sms_accents, contact.state)
             if contact_store.dialogue_of(contact) != before:
@@ -133,6 +185,25 @@ class Conversation:
                 opted_out=contact.opted_out,
                 claim=claim,
             )
+
+    def _handler_for(
+        self, contact: Contact, message: InboundMessage, match: Match
+    ) -> tuple[Handler, str | None]:
+        """The handler for this turn, and the answer it gets if it asked a question.
+
+        A pending question (`AWAITING`) takes the message unless it is a consent or help
+        word, or the person opted out (nothing but consent replies reaches them, so the
+        question waits until they are back).
+        """
+        awaiting = contact.state.get(AWAITING)
+        if awaiting is None or contact.opted_out or keeps_its_meaning(message, match):
+            return self._handlers[match.intent], None
+        try:
+            return self._handlers[Intent(awaiting)], message.text
+        except (ValueError, KeyError):
+            log.warning("dropping an unknown pending question %r", awaiting)
+            del contact.state[AWAITING]
+            return self._handlers[match.intent], None
 
     async def _apologise(self, message: InboundMessage, claim: bool) -> list[OutboundMessage]:
         async with self._engine.begin() as connection:

@@ -24,6 +24,9 @@ from bot.store.consent import ConsentAction, ConsentSource
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+MIN_BATCH = 5
+MAX_BATCH = 200
+BATCH_SECONDS = 0.5
 BASE_BACKOFF_SECONDS = 2.0
 
 
@@ -94,10 +97,23 @@ class Dispatcher:
     def worker(self) -> str:
         return self._worker
 
+    def batch_size(self, channel: ChannelName) -> int:
+        """About half a second of sending at the channel's rate, within [MIN, MAX]_BATCH.
+
+        Outcomes are recorded per batch, so the batch is also what a crash can leave
+        sent but unrecorded (and a restart then sends again): small at 30 messages a
+        second, large enough to amortise the claim when the limit is lifted.
+        """
+        throttle = self._throttles.get(channel)
+        if throttle is None:
+            return MAX_BATCH
+        wanted = int(throttle.limiter.overall.per_second * BATCH_SECONDS)
+        return max(MIN_BATCH, min(MAX_BATCH, wanted))
+
     async def drain(
         self,
         channel: ChannelName,
-        batch: int = 50,
+        batch: int | None = None,
         keep_going: Callable[[], Awaitable[bool]] | None = None,
     ) -> int:
         """Send every due message of `channel`; returns how many were handled.
@@ -107,11 +123,12 @@ class Dispatcher:
         sending, which bounds what a restart may send twice to one batch. `keep_going`
         is asked before each batch (the pump's lease: stop when another process sends).
         """
+        size = batch or self.batch_size(channel)
         handled = 0
         while keep_going is None or await keep_going():
             async with self._engine.begin() as connection:
                 now = self._clock()
-                claimed = await outbox.claim(connection, channel, self._worker, now, batch)
+                claimed = await outbox.claim(connection, channel, self._worker, now, size)
                 stopped = await outbox.opted_out_among(connection, claimed)
                 suppressed = [
                     outbox.Outcome(m.id, Status.SUPPRESSED)
@@ -123,7 +140,7 @@ class Dispatcher:
             skip = {o.message_id for o in suppressed}
             await self.deliver([m for m in claimed if m.id not in skip])
             handled += len(claimed)
-            if len(claimed) < batch:
+            if len(claimed) < size:
                 break
         return handled
 

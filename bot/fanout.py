@@ -106,7 +106,8 @@ async def groups(
     for language, zone_name in rows:
         try:
             shown_in = ZoneInfo(zone_name)
-        except (ValueError, KeyError):
+        except (ValueError, KeyError, OSError):
+            # Not found, malformed, or a folder of zones ("America"): IsADirectoryError.
             shown_in = ZoneInfo(default_zone)
         found.append(Group(language, zone_name, shown_in))
     return found

@@ -140,6 +140,9 @@ class OutboxPump:
                 log.exception("outbox drain failed; trying again in %.0f s", ERROR_PAUSE_SECONDS)
                 self._metrics.errors.labels("dispatcher").inc()
                 pause = ERROR_PAUSE_SECONDS
+            if not all(self.holds(channel) for channel in self._dispatcher.channels):
+                # Waiting for another process's lease: look again once it may have lapsed.
+                pause = min(pause, self._lease.total_seconds() / 3)
             await _first_of(stop, self.wake, seconds=pause)
         try:
             await self.release()

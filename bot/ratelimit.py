@@ -54,6 +54,7 @@ class RateLimiter:
         per_chat: Rate | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.overall = overall
         self._overall = _Bucket(overall)
         self._per_chat = per_chat
         self._chats: dict[str, _Bucket] = {}

@@ -19,8 +19,12 @@ DAY_MINUTES = 24 * 60
 def due_at(starts_at: datetime, session_zone: ZoneInfo, lead_minutes: int) -> datetime:
     """The moment `lead_minutes` before the start: whole days on the local calendar."""
     days, minutes = divmod(lead_minutes, DAY_MINUTES)
-    local = starts_at.astimezone(session_zone).replace(tzinfo=None) - timedelta(days=days)
-    wall = local.replace(tzinfo=session_zone).astimezone(UTC)
+    wall = starts_at.astimezone(UTC)
+    if days:
+        # Only a calendar step goes through the wall clock: a round trip of the start
+        # itself would lose which 01:30 it is when the clocks go back.
+        local = starts_at.astimezone(session_zone).replace(tzinfo=None) - timedelta(days=days)
+        wall = local.replace(tzinfo=session_zone).astimezone(UTC)
     return wall - timedelta(minutes=minutes)
 
 

@@ -6,7 +6,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -52,8 +52,48 @@ class Runtime:
     ) -> Dispatcher:
         return Dispatcher(self.engine, channels, self.worker, self.clock, throttles, metrics)
 
+    def with_settings(self, settings: Settings) -> Runtime:
+        """The same database, translations and catalog under other settings.
+
+        Only what handlers read from settings changes (organizers, rates, prices): the
+        engine is shared, so `settings.database_url` is not looked at. Tests use it to
+        become organizers without opening a second database.
+        """
+        conversation = _conversation(
+            settings,
+            self.engine,
+            self.conversation.handlers,
+            self.i18n,
+            self.catalog,
+            self.clock,
+            self.worker,
+        )
+        return replace(self, settings=settings, conversation=conversation)
+
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def _conversation(
+    settings: Settings,
+    engine: AsyncEngine,
+    handlers: Mapping[Intent, Handler],
+    i18n: I18n,
+    catalog: CatalogCache,
+    clock: Callable[[], datetime],
+    worker: str,
+) -> Conversation:
+    return Conversation(
+        engine,
+        handlers,
+        i18n,
+        catalog,
+        settings.zone,
+        clock,
+        worker,
+        settings.sms_accents,
+        settings=settings,
+    )
 
 
 async def seed_catalog(engine: AsyncEngine, clock: Callable[[], datetime]) -> None:
@@ -78,7 +118,5 @@ async def open_runtime(
     warm_up()
     catalog = CatalogCache(max_age=catalog_max_age)
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    conversation = Conversation(
-        engine, handlers, i18n, catalog, settings.zone, clock, worker, settings.sms_accents
-    )
+    conversation = _conversation(settings, engine, handlers, i18n, catalog, clock, worker)
     return Runtime(settings, engine, i18n, catalog, conversation, clock, worker)

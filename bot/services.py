@@ -74,8 +74,11 @@ def _throttles(settings: Settings) -> dict[ChannelName, Throttle]:
         return float(segments_of(message, accents))
 
     return {
-        ChannelName.TELEGRAM: Throttle(RateLimiter(Rate(overall, burst=overall), per_chat)),
-        ChannelName.SMS: Throttle(RateLimiter(Rate(sms_rate, burst=sms_rate)), sms_cost),
+        # Evenly spaced, no burst: providers count messages in sliding one-second windows,
+        # where a burst at the start plus a second's worth of refill would be twice the
+        # limit and draw 429s.
+        ChannelName.TELEGRAM: Throttle(RateLimiter(Rate(overall), per_chat)),
+        ChannelName.SMS: Throttle(RateLimiter(Rate(sms_rate)), sms_cost),
     }
 
 

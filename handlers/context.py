@@ -7,18 +7,28 @@ through `db` (the conversation turn's transaction) and `contact` (saved after th
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.config import Settings
 from bot.i18n import I18n, Translator
 from bot.messages import InboundMessage, Reply
 from bot.router import Match
 from bot.store.contacts import Contact
 from catalog.models import Catalog
 from catalog.search import CatalogIndex
+
+AWAITING = "awaiting"
+"""`contact.state` key: the intent (its value) of a handler that asked a free-text question.
+
+The next message, whatever the router makes of it, goes to that handler with its text
+in `Context.answer`, so an announcement that happens to read "next session at 6" is
+not answered as a question. Only STOP/START and the HELP words keep their meaning
+(design rule 1); the handler removes the key once it has what it asked for.
+"""
 
 
 @dataclass
@@ -31,6 +41,14 @@ class Context:
     now: datetime
     zone: ZoneInfo
     db: AsyncConnection
+    # The deployment's knobs a reply may depend on: rate limits and SMS price for a
+    # broadcast preview, accents for SMS segment counts.
+    settings: Settings = field(default_factory=Settings)
+    # The sender is in ORGANIZERS: may compose and send broadcasts.
+    organizer: bool = False
+    # The raw text of this message when it answers the question recorded under
+    # `AWAITING`; None on an ordinary turn.
+    answer: str | None = None
 
     def switch_language(self, language: str) -> None:
         """Use `language` for this reply and every later one (an explicit choice)."""

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from telegram import Bot, BotCommand, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import (
     BadRequest,
@@ -55,6 +55,12 @@ _COMMANDS = (
     ("subscribe", N_("Get a reminder before each session")),
     ("help", N_("What I can do")),
     ("stop", N_("Stop all messages")),
+)
+# Only organizers see it in their menu; anyone else who types it is politely refused.
+_ORGANIZER_COMMANDS = (
+    *_COMMANDS[:-1],
+    ("broadcast", N_("Send an announcement (organizers)")),
+    _COMMANDS[-1],
 )
 
 _T = TypeVar("_T")
@@ -249,14 +255,34 @@ async def answer_callback(bot: Bot, callback_query_id: str) -> None:
         log.warning("could not answer callback query %s: %s", callback_query_id, error)
 
 
-async def set_commands(bot: Bot, i18n: I18n) -> None:
-    """Publish the command menu in every language, and in English for everyone else."""
+async def set_commands(bot: Bot, i18n: I18n, organizers: Iterable[str] = ()) -> None:
+    """Publish the command menu in every language, and in English for everyone else.
+
+    Each organizer's private chat (ORGANIZERS entries that are Telegram user ids, not phone
+    numbers) gets its own menu with /broadcast, in every language too: Telegram picks a
+    chat's menu before the default one, and a chat menu without a language would hide the
+    translated default menus from it. An organizer who never opened the bot has no chat
+    yet; Telegram refuses that one, which is logged and skipped, not retried forever.
+    """
     for language in (None, *SUPPORTED_LOCALES):
-        translator = i18n[language or DEFAULT_LANGUAGE]
-        await bot.set_my_commands(
-            [BotCommand(name, translator.gettext(description)) for name, description in _COMMANDS],
-            language_code=language,
-        )
+        await bot.set_my_commands(_menu(i18n, language, _COMMANDS), language_code=language)
+    for chat_id in sorted({int(entry) for entry in organizers if entry.isdigit()}):
+        try:
+            for language in (None, *SUPPORTED_LOCALES):
+                await bot.set_my_commands(
+                    _menu(i18n, language, _ORGANIZER_COMMANDS),
+                    scope=BotCommandScopeChat(chat_id),
+                    language_code=language,
+                )
+        except BadRequest as error:
+            log.warning("no organizer menu for Telegram chat %s: %s", chat_id, error)
+
+
+def _menu(
+    i18n: I18n, language: str | None, commands: tuple[tuple[str, str], ...]
+) -> list[BotCommand]:
+    translator = i18n[language or DEFAULT_LANGUAGE]
+    return [BotCommand(name, translator.gettext(description)) for name, description in commands]
 
 
 async def use_webhook(bot: Bot, url: str, secret: str) -> None:

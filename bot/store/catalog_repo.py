@@ -179,12 +179,17 @@ async def _record_event(
         await _drop_queued(connection, [session_id], "the session changed")
 
 
-async def _drop_queued(connection: AsyncConnection, session_ids: list[str], why: str) -> None:
+async def _drop_queued(
+    connection: AsyncConnection,
+    session_ids: list[str],
+    why: str,
+    kinds: tuple[OutboundKind, ...] = (OutboundKind.REMINDER, OutboundKind.NOTICE),
+) -> None:
     await connection.execute(
         update(outbox)
         .where(
             outbox.c.item.in_(session_ids),
-            outbox.c.kind.in_([OutboundKind.REMINDER.value, OutboundKind.NOTICE.value]),
+            outbox.c.kind.in_([kind.value for kind in kinds]),
             outbox.c.status == Status.QUEUED.value,
         )
         .values(status=Status.CANCELLED.value, last_error=why)
@@ -227,6 +232,12 @@ async def save(
                 if event is not None:
                     version = values.get("version", old["version"])
                     await _record_event(connection, row["id"], event, version, now)
+                elif "version" in values:
+                    # A new length or zone is silent, but the queued reminders carry the
+                    # old version: the next tick queues them again under the new one.
+                    await _drop_queued(
+                        connection, [row["id"]], "the session changed", (OutboundKind.REMINDER,)
+                    )
                 await connection.execute(
                     update(table).where(table.c.id == row["id"]).values(**values)
                 )

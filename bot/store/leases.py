@@ -26,7 +26,8 @@ async def hold(
         update(leases)
         .where(
             leases.c.name == name,
-            or_(leases.c.holder == holder, leases.c.expires_at < now),
+            # A lease is free from its expiry on: `release` sets that to its own now.
+            or_(leases.c.holder == holder, leases.c.expires_at <= now),
         )
         .values(holder=holder, expires_at=now + ttl)
     )

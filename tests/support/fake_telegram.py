@@ -100,6 +100,9 @@ class FakeTelegram:
         self.sent: list[JSON] = []  # parameters of every sendMessage that succeeded
         self.answered: list[str] = []  # callback_query_id of every answerCallbackQuery
         self.commands: dict[str | None, list[JSON]] = {}  # by language_code
+        # Menus set with a chat scope, by (chat_id, language_code); the default scope's
+        # stay in `commands`.
+        self.chat_commands: dict[tuple[int, str | None], list[JSON]] = {}
         self.webhook: JSON | None = None
         self.too_many = 0
         self._updates: list[JSON] = []
@@ -328,11 +331,18 @@ class FakeTelegram:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
-        self.commands[params.get("language_code")] = commands
+        chat = _scope_chat(params.get("scope"))
+        if chat is None:
+            self.commands[params.get("language_code")] = commands
+        else:
+            self.chat_commands[(chat, params.get("language_code"))] = commands
         return True
 
     async def _get_my_commands(self, params: JSON) -> list[JSON]:
-        return self.commands.get(params.get("language_code"), [])
+        chat = _scope_chat(params.get("scope"))
+        if chat is None:
+            return self.commands.get(params.get("language_code"), [])
+        return self.chat_commands.get((chat, params.get("language_code")), [])
 
     async def _set_webhook(self, params: JSON) -> bool:
         url = str(params.get("url", ""))
@@ -621,3 +631,12 @@ def callback_update(
     if data is not None:
         query["data"] = data
     return {"update_id": update_id, "callback_query": query}
+
+
+def _scope_chat(scope: object) -> int | None:
+    """The chat of a `BotCommandScopeChat`; None for the default scope (or none given)."""
+    if not isinstance(scope, dict) or scope.get("type", "default") == "default":
+        return None
+    if scope.get("type") != "chat" or not isinstance(scope.get("chat_id"), int):
+        raise ApiError(400, "Bad Request: unsupported command scope")
+    return int(scope["chat_id"])
