@@ -204,7 +204,10 @@ async def _send(
     if preview.status is not BroadcastStatus.DRAFT:
         raise BroadcastError(f"broadcast {args.id} is already {preview.status.value}")
     if not args.yes:
-        answer = await asyncio.to_thread(input, f"Send to {preview.total} people? Type yes: ")
+        try:
+            answer = await asyncio.to_thread(input, f"Send to {preview.total} people? Type yes: ")
+        except EOFError:
+            answer = ""
         if answer.strip().lower() != "yes":
             print("not sent; the draft is kept")
             return 1

@@ -382,9 +382,13 @@ def _cancels_subscription(words: tuple[str, ...]) -> bool:
     """A cancel word before a subscription phrase: "turn off reminders", "لا أريد التذكيرات"."""
     for phrase in _SUBSCRIBE_PHRASES:
         start = _contains(words, phrase)
-        if start > 0 and any(_contains(words[:start], lead) >= 0 for lead in _UNSUBSCRIBE_LEADS):
+        if start > 0 and _led_by_cancel(words, start):
             return True
     return False
+
+
+def _led_by_cancel(words: tuple[str, ...], start: int) -> bool:
+    return any(_contains(words[:start], lead) >= 0 for lead in _UNSUBSCRIBE_LEADS)
 
 
 def _rest(words: tuple[str, ...], start: int, size: int) -> str:
@@ -434,6 +438,8 @@ def route(text: str) -> Match:
                 continue
             start = _contains(words, phrase)
             if start >= 0:
+                if intent is Intent.MY_REMINDERS and _led_by_cancel(words, start):
+                    return Match(Intent.UNSUBSCRIBE)  # "cancel my subscriptions"
                 return Match(intent, _rest(original, start, len(phrase)))
         if intent is Intent.UNSUBSCRIBE and _cancels_subscription(words):
             return Match(Intent.UNSUBSCRIBE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +117,82 @@ def test_a_file_adding_one_session_may_use_the_stored_topics(tmp_path: Path) -> 
     replaced = run(["catalog", "import", "--replace", str(addition)], tmp_path)
     assert replaced.returncode == 1
     assert 'unknown topic "family-engagement"' in replaced.stderr
+
+
+def seed_subscribers(tmp_path: Path) -> None:
+    """Two Telegram parents (English, Spanish) and one SMS parent (Arabic), subscribed."""
+    assert run(["db", "upgrade"], tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        for channel, address, locale in (
+            ("telegram", "1001", "en"),
+            ("telegram", "1002", "es"),
+            ("sms", "+15550001234", "ar"),
+        ):
+            db.execute(
+                "INSERT INTO contacts (channel, address, locale, locale_chosen, opted_out, state,"
+                " created_at, last_seen_at) VALUES (?, ?, ?, 0, 0, '{}', '2026-11-01 10:00:00',"
+                " '2026-11-01 10:00:00')",
+                (channel, address, locale),
+            )
+        db.execute(
+            "INSERT INTO subscriptions (contact_id, topic_id, created_at)"
+            " SELECT id, '*', '2026-11-01 10:00:00' FROM contacts"
+        )
+
+
+def test_broadcast_is_previewed_confirmed_followed_and_cancelled_from_the_terminal(
+    tmp_path: Path,
+) -> None:
+    seed_subscribers(tmp_path)
+    created = run(
+        [
+            "broadcast",
+            "create",
+            "--text",
+            "Family night on Thursday",
+            "--text-es",
+            "Noche el jueves",
+        ],
+        tmp_path,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "Broadcast 1 (draft)" in created.stdout
+    assert "  all" in created.stdout and created.stdout.split("  all")[1].split()[0] == "3"
+    assert "ar: 24 characters, GSM7, 1 SMS segment(s) each — no text of its own" in created.stdout
+    assert "SMS: 1 segments, about $0.01" in created.stdout
+
+    refused = run(["broadcast", "send", "1"], tmp_path, stdin="no\n")
+    assert refused.returncode == 1
+    assert "not sent; the draft is kept" in refused.stdout
+
+    queued = run(["broadcast", "send", "1", "--yes", "--no-watch"], tmp_path)
+    assert queued.returncode == 0, queued.stderr
+    status = run(["broadcast", "status"], tmp_path)
+    assert "Broadcast 1 (sending): 3 recipients" in status.stdout
+    assert "3 to go" in status.stdout
+
+    cancelled = run(["broadcast", "cancel", "1"], tmp_path)
+    assert "3 queued messages will not be sent" in cancelled.stdout
+    watched = run(["broadcast", "status", "1", "--watch"], tmp_path)
+    assert "(cancelled)" in watched.stdout and "3 cancelled" in watched.stdout
+    again = run(["broadcast", "send", "1", "--yes"], tmp_path)
+    assert again.returncode == 1
+    assert "already cancelled" in again.stderr
+    assert "cancelled" in run(["broadcast", "list"], tmp_path).stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--text", " "], "an English text is required"),
+        (["--text", "hi", "--at", "next tuesday"], "is not a date and time"),
+        (["--text", "hi", "--text-ar", "x" * 5000], "text too long in ar"),
+    ],
+)
+def test_a_bad_broadcast_is_refused_with_what_to_fix(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = run(["broadcast", "create", *args], tmp_path)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "there are no broadcasts yet" in run(["broadcast", "status"], tmp_path).stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -35,12 +35,17 @@ PRICE = 0.05
 
 
 @pytest.fixture
-async def runtime(runtime: Runtime) -> Runtime:
-    """The shared runtime, without the tables its own fixture leaves behind."""
-    async with runtime.engine.begin() as connection:
-        for table in (broadcast_table, session_events, leases):
-            await connection.execute(delete(table))
-    return runtime
+async def runtime(runtime: Runtime) -> AsyncIterator[Runtime]:
+    """The shared runtime, clear of what its own fixture leaves behind, before and after."""
+
+    async def clean() -> None:
+        async with runtime.engine.begin() as connection:
+            for table in (broadcast_table, session_events, leases):
+                await connection.execute(delete(table))
+
+    await clean()
+    yield runtime
+    await clean()
 
 
 @pytest.fixture
@@ -266,7 +271,7 @@ async def test_a_scheduled_broadcast_is_queued_once_when_due(
     clock.now = at - timedelta(seconds=1)
     assert (await first.tick()).broadcast_messages == 0
     clock.now = at
-    reports = await asyncio.gather(first.tick(), second.tick())
+    reports = list(await asyncio.gather(first.tick(), second.tick()))
     reports.append(await first.tick())
     assert sum(r.broadcast_messages for r in reports) == 6
     rows = await rows_of(runtime, bid)

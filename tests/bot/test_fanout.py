@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,12 +26,17 @@ LA = ZoneInfo(DEFAULT_ZONE)
 
 
 @pytest.fixture
-async def runtime(runtime: Runtime) -> Runtime:
-    """The shared runtime, without the tables its own fixture leaves behind."""
-    async with runtime.engine.begin() as connection:
-        for table in (broadcasts, session_events, leases):
-            await connection.execute(delete(table))
-    return runtime
+async def runtime(runtime: Runtime) -> AsyncIterator[Runtime]:
+    """The shared runtime, clear of what its own fixture leaves behind, before and after."""
+
+    async def clean() -> None:
+        async with runtime.engine.begin() as connection:
+            for table in (broadcasts, session_events, leases):
+                await connection.execute(delete(table))
+
+    await clean()
+    yield runtime
+    await clean()
 
 
 async def person(runtime: Runtime, name: str, locale: str | None, zone: str | None) -> None:
@@ -39,9 +45,7 @@ async def person(runtime: Runtime, name: str, locale: str | None, zone: str | No
         contact = await contact_store.touch(connection, Address(ChannelName.TELEGRAM, name), now)
         await subscriptions.subscribe(connection, contact.id, "*", now)
         await connection.execute(
-            update(contacts)
-            .where(contacts.c.id == contact.id)
-            .values(locale=locale, timezone=zone)
+            update(contacts).where(contacts.c.id == contact.id).values(locale=locale, timezone=zone)
         )
 
 
@@ -63,12 +67,10 @@ async def outbox_rows(runtime: Runtime) -> list[tuple[str, str, str, datetime]]:
         rows = await connection.execute(
             select(outbox.c.address, outbox.c.locale, outbox.c.body, outbox.c.send_after)
         )
-        return sorted(tuple(r) for r in rows)  # type: ignore[misc]
+        return sorted((r.address, r.locale, r.body, r.send_after) for r in rows)
 
 
-async def test_groups_are_the_distinct_languages_and_zones(
-    runtime: Runtime, people: None
-) -> None:
+async def test_groups_are_the_distinct_languages_and_zones(runtime: Runtime, people: None) -> None:
     async with runtime.engine.connect() as connection:
         found = await groups(connection, recipients(Audience()), DEFAULT_ZONE)
     assert sorted((g.language, g.zone_name) for g in found) == [

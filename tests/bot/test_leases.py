@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -23,12 +24,17 @@ NAME = "sender:test"
 
 
 @pytest.fixture
-async def runtime(runtime: Runtime) -> Runtime:
-    """The shared runtime, without the tables its own fixture leaves behind."""
-    async with runtime.engine.begin() as connection:
-        for table in (broadcasts, session_events, lease_table):
-            await connection.execute(delete(table))
-    return runtime
+async def runtime(runtime: Runtime) -> AsyncIterator[Runtime]:
+    """The shared runtime, clear of what its own fixture leaves behind, before and after."""
+
+    async def clean() -> None:
+        async with runtime.engine.begin() as connection:
+            for table in (broadcasts, session_events, lease_table):
+                await connection.execute(delete(table))
+
+    await clean()
+    yield runtime
+    await clean()
 
 
 async def hold(runtime: Runtime, holder: str, name: str = NAME) -> bool:

@@ -110,9 +110,7 @@ async def test_the_dispatcher_marks_the_21st_identical_reply_refused(runtime: Ru
     async with runtime.engine.connect() as connection:
         rows = (
             await connection.execute(
-                select(outbox.c.address, outbox.c.status, outbox.c.last_error).order_by(
-                    outbox.c.id
-                )
+                select(outbox.c.address, outbox.c.status, outbox.c.last_error).order_by(outbox.c.id)
             )
         ).all()
     echo = [r for r in rows if r.address == address.id]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,12 +31,17 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 @pytest.fixture
-async def runtime(runtime: Runtime) -> Runtime:
-    """The shared runtime, without the tables its own fixture leaves behind."""
-    async with runtime.engine.begin() as connection:
-        for table in (broadcast_table, session_events, leases):
-            await connection.execute(delete(table))
-    return runtime
+async def runtime(runtime: Runtime) -> AsyncIterator[Runtime]:
+    """The shared runtime, clear of what its own fixture leaves behind, before and after."""
+
+    async def clean() -> None:
+        async with runtime.engine.begin() as connection:
+            for table in (broadcast_table, session_events, leases):
+                await connection.execute(delete(table))
+
+    await clean()
+    yield runtime
+    await clean()
 
 
 def make_session(session_id: str, starts_at: datetime) -> Session:
@@ -172,6 +177,7 @@ async def test_reminder_due_0630_for_a_0730_session_is_sent_the_evening_before(
     assert times == {"la": local(24, 20, 59), "ny": local(25, 6, 30)}
     async with runtime.engine.connect() as connection:
         body = await connection.scalar(select(outbox.c.body).where(outbox.c.address == "la"))
+    assert body is not None
     assert "tomorrow" in body
 
 

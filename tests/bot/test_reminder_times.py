@@ -6,6 +6,7 @@ fall-back day (02:00 → 01:00), so "one day before" a 6 pm session is 23 and 25
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,12 +30,17 @@ DAY = 24 * 60
 
 
 @pytest.fixture
-async def runtime(runtime: Runtime) -> Runtime:
-    """The shared runtime, without the tables its own fixture leaves behind."""
-    async with runtime.engine.begin() as connection:
-        for table in (broadcasts, session_events, leases):
-            await connection.execute(delete(table))
-    return runtime
+async def runtime(runtime: Runtime) -> AsyncIterator[Runtime]:
+    """The shared runtime, clear of what its own fixture leaves behind, before and after."""
+
+    async def clean() -> None:
+        async with runtime.engine.begin() as connection:
+            for table in (broadcasts, session_events, leases):
+                await connection.execute(delete(table))
+
+    await clean()
+    yield runtime
+    await clean()
 
 
 def make_session(session_id: str, starts_at: datetime, zone: ZoneInfo = LA) -> Session:
@@ -157,8 +163,8 @@ def test_odd_local_times_give_sane_instants(start: datetime, lead: int) -> None:
         local_start = start.astimezone(LA)
         local_due = (due + timedelta(minutes=minutes)).astimezone(LA)
         assert local_due.date() == local_start.date() - timedelta(days=days)
-        wall = lambda d: d.hour * 60 + d.minute  # noqa: E731
-        assert abs(wall(local_due) - wall(local_start)) <= 60
+        drift = (local_due.hour - local_start.hour) * 60 + local_due.minute - local_start.minute
+        assert abs(drift) <= 60
 
 
 async def test_spring_forward_reminders_are_queued_for_the_exact_instants(

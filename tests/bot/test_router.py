@@ -131,6 +131,15 @@ ROWS: list[tuple[str, str, Intent, str | None]] = [
     ("en-thank-you", "Thank you!", Intent.THANKS, None),
     ("es-gracias", "muchas gracias", Intent.THANKS, None),
     ("ar-shukran-tanween", "شكراً", Intent.THANKS, None),
+    # --- seeing one's reminders; organizers' broadcasts -----------------------------------
+    ("en-my-reminders", "my reminders", Intent.MY_REMINDERS, ""),
+    ("es-mis-recordatorios", "¿Mis recordatorios?", Intent.MY_REMINDERS, ""),
+    ("ar-my-reminders", "تذكيراتي", Intent.MY_REMINDERS, ""),
+    ("en-cancel-my-subscriptions", "cancel my subscriptions", Intent.UNSUBSCRIBE, ""),
+    ("en-broadcast-command", "/broadcast", Intent.BROADCAST, ""),
+    ("en-broadcast-status", "/broadcast status", Intent.BROADCAST, "status"),
+    ("es-difundir", "difundir", Intent.BROADCAST, ""),
+    ("ar-broadcast", "بث", Intent.BROADCAST, ""),
     # --- anything else is a catalog search (the explicit fallback) --------------------------
     ("en-search-restorative", "restorative", Intent.SEARCH, "restorative"),
     ("en-search-two", "restorative justice", Intent.SEARCH, "restorative justice"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,12 +31,17 @@ BASE_URL = "https://bot.example"
 
 
 @pytest.fixture
-async def runtime(runtime: Runtime) -> Runtime:
-    """The shared runtime, without the tables its own fixture leaves behind."""
-    async with runtime.engine.begin() as connection:
-        for table in (broadcasts, session_events, leases):
-            await connection.execute(delete(table))
-    return runtime
+async def runtime(runtime: Runtime) -> AsyncIterator[Runtime]:
+    """The shared runtime, clear of what its own fixture leaves behind, before and after."""
+
+    async def clean() -> None:
+        async with runtime.engine.begin() as connection:
+            for table in (broadcasts, session_events, leases):
+                await connection.execute(delete(table))
+
+    await clean()
+    yield runtime
+    await clean()
 
 
 def local(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -86,9 +91,7 @@ async def person(
         for topic in topics:
             await subscriptions.subscribe(connection, contact.id, topic, now)
         await connection.execute(
-            update(contacts)
-            .where(contacts.c.id == contact.id)
-            .values(locale=locale, timezone=zone)
+            update(contacts).where(contacts.c.id == contact.id).values(locale=locale, timezone=zone)
         )
     return contact.id
 
@@ -127,7 +130,7 @@ async def test_repeated_ticks_from_two_schedulers_add_each_reminder_once(
 
     clock.now = local(23, 11, 59)
     reports = [await first.tick() for _ in range(3)]
-    reports += await asyncio.gather(first.tick(), second.tick())
+    reports += list(await asyncio.gather(first.tick(), second.tick()))
     reports.append(await second.tick())
     assert sum(r.reminders for r in reports) == 3
     clock.now = local(23, 12, 10)
@@ -135,7 +138,7 @@ async def test_repeated_ticks_from_two_schedulers_add_each_reminder_once(
     assert (await second.tick()).reminders == 0
 
     clock.now = local(24, 10, 59, 30)
-    reports = await asyncio.gather(first.tick(), second.tick(), first.tick())
+    reports = list(await asyncio.gather(first.tick(), second.tick(), first.tick()))
     assert sum(r.reminders for r in reports) == 3
     rows = await bulk(runtime, OutboundKind.REMINDER)
     assert Counter((r.address, lead_of(r)) for r in rows) == {
@@ -250,7 +253,12 @@ async def test_a_reminder_speaks_the_readers_language_and_links_the_calendar(
     clock.now = local(22, 9, 59)
     await scheduler(runtime).tick()
     rows = {r.address: r for r in await bulk(runtime, OutboundKind.REMINDER)}
-    assert {a: r.locale for a, r in rows.items()} == {"en": "en", "es": "es", "ar": "ar", "fr": "en"}
+    assert {a: r.locale for a, r in rows.items()} == {
+        "en": "en",
+        "es": "es",
+        "ar": "ar",
+        "fr": "en",
+    }
     assert "Reading at home" in rows["en"].body
     assert "in 1 hour" in rows["en"].body
     for address, row in rows.items():
@@ -325,7 +333,9 @@ async def test_rescheduling_twice_before_a_tick_sends_only_the_newest(
     assert sorted(r.address for r in notices) == ["ar", "en", "es"]
     for row in notices:
         zone = NY if row.address == "ar" else LA
-        assert format_date(local(25, 16, 45).astimezone(zone), "full", locale=row.locale) in row.body
+        assert (
+            format_date(local(25, 16, 45).astimezone(zone), "full", locale=row.locale) in row.body
+        )
         assert format_time(local(24, 13, 15).astimezone(zone), "short", locale=row.locale) not in (
             row.body
         )
@@ -386,7 +396,9 @@ async def test_wording_edits_are_silent(runtime: Runtime, clock: FrozenClock) ->
     await save(runtime, make_session("s", local(24, 12, 0), title="A better title"))
     assert (await scheduler(runtime).tick()).notices == 0
     async with runtime.engine.connect() as connection:
-        assert (await catalog_repo.load(connection)).session("s").version == 1  # type: ignore[union-attr]
+        stored = (await catalog_repo.load(connection)).session("s")
+    assert stored is not None
+    assert stored.version == 1
 
 
 async def test_changing_only_the_length_does_not_repeat_a_reminder(

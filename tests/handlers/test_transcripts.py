@@ -44,7 +44,7 @@ ENGLISH = [
     ("teachers", ("Developing Diverse, Prepared, and Supported Educators",)),
     ("asdfghjkl", ('I found nothing for "asdfghjkl"', "SESSIONS")),
     ("report", ("Beacons of Hope", "https://futureoflearningca.org/shared-story/")),
-    ("subscribe", ("Done! I will remind you one day and one hour before each session.",)),
+    ("subscribe", ("Done! I will remind you 1 day and 1 hour before each session.",)),
     ("remind me", ("You already get reminders for every session.",)),
     ("no reminders", ("Reminders are off.",)),
     ("I need help", ("Here is what you can ask me:",)),
