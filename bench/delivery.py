@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import math
 import multiprocessing
 import os
@@ -76,8 +77,13 @@ from fake_providers import Arrival, FakeTelegramProcess
 
 from bot import broadcasts
 from bot.broadcasts import Draft, Progress
+from bot.channels.base import OutcomeKind, SendOutcome
+from bot.channels.telegram import TelegramChannel, make_bot
 from bot.config import Settings
-from bot.messages import OutboundKind
+from bot.dispatcher import Dispatcher
+from bot.messages import Address, ChannelName, OutboundKind, OutboundMessage
+from bot.metrics import Metrics
+from bot.ratelimit import Rate, RateLimiter, Throttle
 from bot.store import catalog_repo
 from bot.store.engine import create_engine, upgrade
 from bot.store.tables import UTCDateTime, outbox
@@ -449,6 +455,24 @@ class PaceResult:
     cpu: dict[str, float] = field(default_factory=dict)
     progress: Progress | None = None
     profile: str = ""
+    # What each half of the worker does alone, in this process (limits lifted):
+    engine_only: Ceiling | None = None  # claim + consent + record, a channel that discards
+    ptb_only: Ceiling | None = None  # TelegramChannel (PTB Bot, httpx) to the fake, no DB
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    messages: int
+    seconds: float
+    cpu_seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        return 1000 * self.cpu_seconds / max(1, self.messages)
 
 
 def busiest_second(times: Sequence[float]) -> int:
@@ -493,32 +517,36 @@ async def broadcast_run(
         await seed(engine, Population(1, recipients, (zone,)))
         options = {"rate_limit_per_second": int(limit)} if limit else {}
         overall, per_chat = (worker_rate or limit, 1.0) if limit else (UNLIMITED, UNLIMITED)
-        async with (
-            FakeTelegramProcess(TOKEN, **options) as fake,
-            worker_process(url, fake.base_url, folder, overall, per_chat) as worker,
-        ):
-            meter = CpuMeter({"worker": worker.pid, "fake": fake.pid}, backend == "PostgreSQL")
-            meter.start()
-            sampling = (
-                py_spy(worker.pid, folder / "py-spy.txt") if profile else contextlib.nullcontext()
-            )
-            async with sampling:
-                broadcast_id, result.enqueue_seconds = await create_and_send(
-                    engine, settings_for(url)
+        async with FakeTelegramProcess(TOKEN, **options) as fake:
+            if not limit:
+                result.ptb_only = await ptb_only(fake, recipients, batch_size(engine))
+            async with worker_process(url, fake.base_url, folder, overall, per_chat) as worker:
+                meter = CpuMeter({"worker": worker.pid, "fake": fake.pid}, backend == "PostgreSQL")
+                meter.start()
+                sampling = (
+                    py_spy(worker.pid, folder / "py-spy.txt")
+                    if profile
+                    else contextlib.nullcontext()
                 )
-                expected_seconds = recipients / (limit or 200.0)
-                await wait_for_arrivals(
-                    fake,
-                    recipients,
-                    stall_seconds=30,
-                    deadline=time.monotonic() + 3 * expected_seconds + 120,
-                )
-            meter.stop()
-            await asyncio.sleep(1.0)  # anything sent twice arrives now
-            await stop_process(worker)
+                async with sampling:
+                    broadcast_id, result.enqueue_seconds = await create_and_send(
+                        engine, settings_for(url)
+                    )
+                    expected_seconds = recipients / (limit or 200.0)
+                    await wait_for_arrivals(
+                        fake,
+                        recipients,
+                        stall_seconds=30,
+                        deadline=time.monotonic() + 3 * expected_seconds + 120,
+                    )
+                meter.stop()
+                await asyncio.sleep(1.0)  # anything sent twice arrives now
+                await stop_process(worker)
             arrivals, refusals = await fake.take()
         result.cpu = meter.used
         result.progress = await progress_of(engine, broadcast_id)
+        if not limit:
+            result.engine_only = await engine_only(engine, url, folder)
     finally:
         await engine.dispose()
     if profile:
@@ -532,6 +560,82 @@ async def broadcast_run(
         out.writelines(f"{at:.6f},{chat}\n" for at, chat in events)
     result.busiest_attempts = busiest_second([at for at, _ in events])
     return result
+
+
+class NullTelegram:
+    """A Telegram channel that discards every message, for the engine's own ceiling."""
+
+    name = ChannelName.TELEGRAM
+
+    async def send(self, message: OutboundMessage) -> SendOutcome:
+        return SendOutcome(OutcomeKind.SENT, provider_id=str(message.id))
+
+
+def unlimited_throttles() -> dict[ChannelName, Throttle]:
+    return {ChannelName.TELEGRAM: Throttle(RateLimiter(Rate(UNLIMITED), Rate(UNLIMITED)))}
+
+
+def batch_size(engine: AsyncEngine) -> int:
+    """How many messages the worker's dispatcher claims and sends at once, limits lifted."""
+    dispatcher = Dispatcher(engine, {}, "bench", utc_now, unlimited_throttles())
+    return dispatcher.batch_size(ChannelName.TELEGRAM)
+
+
+async def engine_only(engine: AsyncEngine, url: str, folder: Path) -> Ceiling:
+    """A second broadcast to the same subscribers, drained in this process by the worker's
+    Dispatcher (claim, consent check, per-chat throttle, record, one INFO line per message
+    to a file as the worker logs) into a channel that discards: the outbox's own ceiling."""
+    await create_and_send(engine, settings_for(url))
+    metrics = Metrics()
+    dispatcher = Dispatcher(
+        engine,
+        {ChannelName.TELEGRAM: NullTelegram()},
+        "bench",
+        utc_now,
+        unlimited_throttles(),
+        metrics,
+    )
+    handler = logging.FileHandler(folder / "engine-only.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("bot")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        started, cpu = time.perf_counter(), time.process_time()
+        handled = await dispatcher.drain(ChannelName.TELEGRAM)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    return Ceiling(handled, elapsed, cpu)
+
+
+async def ptb_only(fake: FakeTelegramProcess, count: int, batch: int) -> Ceiling:
+    """The bot's TelegramChannel (PTB's Bot over httpx, as `make_bot` builds it) sending
+    `count` messages to the fake, in concurrent batches of the dispatcher's size: the
+    provider client's own ceiling, without any database."""
+    settings = Settings(telegram_bot_token=TOKEN, telegram_api_base_url=fake.base_url)
+    bot = make_bot(settings)
+    channel = TelegramChannel(bot)
+    messages = [
+        OutboundMessage(
+            id=number,
+            address=Address(ChannelName.TELEGRAM, str(CHAT_BASE + number)),
+            text=TEXTS["en"],
+            locale="en",
+            kind=OutboundKind.BROADCAST,
+        )
+        for number in range(1, count + 1)
+    ]
+    try:
+        started, cpu = time.perf_counter(), time.process_time()
+        for first in range(0, count, batch):
+            await asyncio.gather(*(channel.send(m) for m in messages[first : first + batch]))
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        await bot.shutdown()
+    await fake.take()  # not the worker's: forget them
+    return Ceiling(count, elapsed, cpu)
 
 
 def _tally(result: PaceResult, arrivals: list[Arrival], refusals: list[float]) -> None:
@@ -803,6 +907,24 @@ def report_throughput(results: Sequence[PaceResult]) -> str:
                 verdict(r.rate >= 1000 and not r.missing),
             ]
         )
+        for label, ceiling in (
+            ("outbox alone (discarding channel)", r.engine_only),
+            ("TelegramChannel alone (PTB, no DB)", r.ptb_only),
+        ):
+            if ceiling is not None:
+                rows.append(
+                    [
+                        f"{r.backend}: {label}" if "outbox" in label else label,
+                        f"{ceiling.messages:,}",
+                        f"{ceiling.seconds:.1f} s",
+                        f"{ceiling.rate:.0f}",
+                        f"{ceiling.cpu_ms:.2f} ms",
+                        "this process",
+                        "",
+                        "",
+                        "",
+                    ]
+                )
     header = [
         "database",
         "messages",
@@ -893,6 +1015,21 @@ def report_reminders(results: Sequence[LatenessResult]) -> str:
     return table(header, rows)
 
 
+def machine_busy(seconds: float = 2.0) -> float:
+    """How busy the machine is right now, in % of one core: other jobs skew every figure."""
+
+    def sample() -> tuple[int, int]:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = values[3] + values[4]
+        return sum(values) - idle, sum(values)
+
+    busy, total = sample()
+    time.sleep(seconds)
+    busy_after, total_after = sample()
+    cores = os.cpu_count() or 1
+    return 100 * cores * (busy_after - busy) / max(1, total_after - total)
+
+
 def machine() -> str:
     return (
         f"{os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -913,23 +1050,31 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
         await admin.close()
     sections: list[str] = []
 
+    async def busy(figure: str) -> str:
+        percent = await asyncio.to_thread(machine_busy)
+        print(f"{figure}: the machine was {percent:.0f}% busy (of one core) before", flush=True)
+        return f"(machine {percent:.0f}% busy before)"
+
     if "pace" in figures:
+        load = await busy("pace")
         print(f"pace: {args.recipients:,} recipients at {args.limit:g}/s…", flush=True)
         async with database(args.postgres, folder) as url:
             pace = await broadcast_run(
                 url, folder, backend, args.recipients, args.limit, worker_rate=args.worker_rate
             )
         paced = f"worker at {args.worker_rate:g}/s, " if args.worker_rate else ""
-        title = f"1. Broadcast pace ({paced}fake Telegram refusing beyond {args.limit:g}/s)"
+        title = f"1. Broadcast pace ({paced}fake Telegram refusing beyond {args.limit:g}/s) {load}"
         sections.append(f"{title}\n\n" + report_pace([pace]))
         print(sections[-1], "\n", pace.progress, flush=True)
 
     if "throughput" in figures:
         count = args.throughput_recipients
+        load = await busy("throughput")
         print(f"throughput: {count:,} recipients, no limits…", flush=True)
         async with database(args.postgres, folder) as url:
             fast = await broadcast_run(url, folder, backend, count, None, profile=args.py_spy)
-        sections.append("2. One worker process, limits lifted\n\n" + report_throughput([fast]))
+        title = f"2. One worker process, limits lifted {load}"
+        sections.append(f"{title}\n\n" + report_throughput([fast]))
         print(sections[-1], "\n", fast.progress, flush=True)
         if fast.profile:
             print(f"\nwhere the worker's time goes (py-spy):\n{fast.profile}", flush=True)
@@ -940,26 +1085,30 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
             sizes.add(args.enqueue_recipients)
         if "memory" in figures:
             sizes.update(args.memory_sizes)
+        load = await busy("fan-out")
         print(f"fan-out: {', '.join(f'{s:,}' for s in sorted(sizes))} subscribers…", flush=True)
         async with database(args.postgres, folder) as url:
             fanned = await enqueue_runs(url, backend, sorted(sizes))
         if "enqueue" in figures:
             sections.append(
-                "3. broadcasts.send (fan-out)\n\n" + report_enqueue(fanned, args.enqueue_recipients)
+                f"3. broadcasts.send (fan-out) {load}\n\n"
+                + report_enqueue(fanned, args.enqueue_recipients)
             )
             print(sections[-1], flush=True)
         if "memory" in figures:
             memory = [r for r in fanned if r.recipients in args.memory_sizes]
-            sections.append("4. Peak memory of the enqueuing process\n\n" + report_memory(memory))
+            title = f"4. Peak memory of the enqueuing process {load}"
+            sections.append(f"{title}\n\n" + report_memory(memory))
             print(sections[-1], flush=True)
 
     if "reminders" in figures:
+        load = await busy("reminders")
         print(f"reminders: {args.reminders:,} in {args.reminder_sessions} sessions…", flush=True)
         async with database(args.postgres, folder) as url:
             late = await reminder_run(
                 url, folder, backend, args.reminders, args.reminder_sessions, args.reminder_spacing
             )
-        sections.append("5. Reminder lateness\n\n" + report_reminders([late]))
+        sections.append(f"5. Reminder lateness {load}\n\n" + report_reminders([late]))
         print(sections[-1], flush=True)
 
     print("\n\n" + "\n\n".join(sections))

@@ -111,15 +111,18 @@ class FakeTelegramProcess:
             raise RuntimeError(f"the fake Telegram did not start: {kind!r}")
 
     async def _ask(self, command: str | None) -> Any:
-        connection = self._connection
-        assert connection is not None
+        connection, process = self._connection, self._process
+        assert connection is not None and process is not None
 
         def exchange() -> Any:
             if command is not None:
                 connection.send(command)
-            if not connection.poll(60):
-                raise TimeoutError(f"the fake Telegram did not answer {command!r}")
-            return connection.recv()
+            for _ in range(60):
+                if connection.poll(1.0):
+                    return connection.recv()
+                if not process.is_alive():
+                    raise RuntimeError(f"the fake Telegram exited with {process.exitcode}")
+            raise TimeoutError(f"the fake Telegram did not answer {command!r}")
 
         async with self._lock:
             return await asyncio.to_thread(exchange)
@@ -135,14 +138,15 @@ class FakeTelegramProcess:
         return arrivals, refusals
 
     async def close(self) -> None:
-        process, self._process = self._process, None
+        process = self._process
         if process is None:
             return
         if process.is_alive():
             try:
                 await self._ask("stop")
-            except (OSError, EOFError, TimeoutError):
+            except (OSError, EOFError, TimeoutError, RuntimeError):
                 process.terminate()
+        self._process = None
         await asyncio.to_thread(process.join, 10)
         if process.is_alive():
             process.kill()

@@ -103,7 +103,7 @@ async def _telegram(services: Services, polling_allowed: bool) -> None:
     while not services.stop.is_set():
         try:
             await bot.initialize()
-            await set_commands(bot, services.runtime.i18n)
+            await set_commands(bot, services.runtime.i18n, services.settings.organizers)
             if base and secret:
                 await use_webhook(bot, base.rstrip("/") + TELEGRAM_WEBHOOK_PATH, secret)
             else:
