@@ -15,6 +15,7 @@ settled: that predecessor is dead or cut off, and its batch would otherwise wait
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -95,11 +96,30 @@ class OutboxPump:
 
     async def _pump(self, channel: ChannelName, stop: asyncio.Event) -> None:
         async def keep_going() -> bool:
-            # Checked before each batch: SIGTERM stops a long broadcast between batches.
-            return not stop.is_set() and await self._renew(channel)
+            # Checked before each batch: SIGTERM stops a long broadcast between batches,
+            # and a lost lease stops this process from claiming more.
+            return not stop.is_set() and self.holds(channel)
 
-        if await keep_going():
+        if not await self._renew(channel):
+            return
+        # The lease is renewed beside the sends, not between batches: a batch slowed by a
+        # provider's retry_after must not outlive the lease and be taken over mid-send.
+        keeper = asyncio.create_task(self._keep(channel))
+        try:
             await self._dispatcher.drain(channel, keep_going=keep_going)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _keep(self, channel: ChannelName) -> None:
+        while True:
+            # A quarter, so each wake-up finds the renewal due (it is due at a third).
+            await asyncio.sleep(self._lease.total_seconds() / 4)
+            try:
+                await self._renew(channel)
+            except Exception:
+                log.exception("could not renew the %s sender lease", channel)
 
     async def release(self) -> None:
         """Hand the leases back at a clean stop, so a successor need not wait for expiry."""

@@ -113,12 +113,19 @@ class Scheduler:
             .order_by(session_events.c.id)
         )
         added = 0
-        for event in events.all():
+        pending = events.all()
+        # A recording link does not change the version: the newest of its events speaks.
+        newest_recording = {
+            e.session_id: e.id for e in pending if e.kind == SessionChange.RECORDING.value
+        }
+        for event in pending:
             session = catalog.session(event.session_id)
             kind = SessionChange(event.kind)
             # A later change of the same session has its own event; only the newest speaks.
             current = session is not None and (
-                kind is SessionChange.RECORDING or event.version == session.version
+                event.id == newest_recording[event.session_id]
+                if kind is SessionChange.RECORDING
+                else event.version == session.version
             )
             if session is not None and current:
                 added += await self._notify_one(connection, session, kind, event.id, now)

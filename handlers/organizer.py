@@ -23,6 +23,8 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from babel.lists import format_list
+
 from bot import broadcasts
 from bot.broadcasts import MAX_TEXT_LENGTH, BroadcastStatus, Draft, Preview, Progress
 from bot.channels.sms_text import Encoding
@@ -206,27 +208,26 @@ def _preview_reply(preview: Preview, ctx: Context) -> Reply:
         )
     ]
     for item in preview.languages:
-        lines.append(
-            tr.gettext(
-                "{language}: {telegram} on Telegram, {sms} by SMS",
-                language=tr.gettext(LANGUAGE_NAMES[item.language]),
-                telegram=preview.counts.get((item.language, ChannelName.TELEGRAM), 0),
-                sms=preview.counts.get((item.language, ChannelName.SMS), 0),
-            )
-            + "; "
-            + tr.ngettext(
-                "{n} SMS segment ({encoding})",
-                "{n} SMS segments ({encoding})",
-                item.segments,
-                encoding=ENCODING_NAMES[item.encoding],
-            )
+        people = tr.gettext(
+            "{language}: {telegram} on Telegram, {sms} by SMS",
+            language=tr.gettext(LANGUAGE_NAMES[item.language]),
+            telegram=preview.counts.get((item.language, ChannelName.TELEGRAM), 0),
+            sms=preview.counts.get((item.language, ChannelName.SMS), 0),
         )
+        segments = tr.ngettext(
+            "{n} SMS segment ({encoding})",
+            "{n} SMS segments ({encoding})",
+            item.segments,
+            encoding=ENCODING_NAMES[item.encoding],
+        )
+        # The separator is the language's own (Arabic writes ؛).
+        lines.append(tr.gettext("{people}; {segments}", people=people, segments=segments))
     fallbacks = [tr.gettext(LANGUAGE_NAMES[p.language]) for p in preview.languages if p.fallback]
     if fallbacks:
         lines.append(
             tr.gettext(
                 "No text in {languages}: they get the English one.",
-                languages=", ".join(fallbacks),
+                languages=format_list(fallbacks, locale=tr.language),
             )
         )
     lines.append(

@@ -175,8 +175,7 @@ async def _record_event(
             session_id=session_id, kind=kind.value, version=version, created_at=now
         )
     )
-    if kind is not SessionChange.RECORDING:
-        await _drop_queued(connection, [session_id], "the session changed")
+    await _drop_queued(connection, [session_id], "the session changed")
 
 
 async def _drop_queued(

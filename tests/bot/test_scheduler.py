@@ -390,6 +390,34 @@ async def test_a_recording_link_after_the_session_sends_one_notice(
     assert "recording" in next(r.body for r in notices if r.address == "en")
 
 
+async def test_a_recording_link_corrected_before_the_tick_sends_one_notice(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    await save(runtime, make_session("past", local(21, 18, 0), link=None))
+    await subscribers_for_notices(runtime)
+    await save(runtime, make_session("past", local(21, 18, 0), link="https://video.example/typo"))
+    await save(runtime, make_session("past", local(21, 18, 0), link="https://video.example/r"))
+    assert (await scheduler(runtime).tick()).notices == 3
+    notices = await bulk(runtime, OutboundKind.NOTICE)
+    assert sorted(r.address for r in notices) == ["ar", "en", "es"]
+    assert all("https://video.example/r" in r.body for r in notices)
+
+
+async def test_a_recording_link_corrected_after_the_tick_replaces_the_queued_notice(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    await save(runtime, make_session("past", local(21, 18, 0), link=None))
+    await subscribers_for_notices(runtime)
+    ticker = scheduler(runtime)
+    await save(runtime, make_session("past", local(21, 18, 0), link="https://video.example/typo"))
+    assert (await ticker.tick()).notices == 3
+    await save(runtime, make_session("past", local(21, 18, 0), link="https://video.example/r"))
+    assert (await ticker.tick()).notices == 3
+    queued = [r for r in await bulk(runtime, OutboundKind.NOTICE) if r.status == "queued"]
+    assert sorted(r.address for r in queued) == ["ar", "en", "es"]
+    assert all("https://video.example/r" in r.body for r in queued)
+
+
 async def test_wording_edits_are_silent(runtime: Runtime, clock: FrozenClock) -> None:
     await save(runtime, make_session("s", local(24, 12, 0)))
     await subscribers_for_notices(runtime)

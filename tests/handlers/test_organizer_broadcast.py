@@ -301,7 +301,7 @@ async def test_an_organizer_phone_number_does_the_same_over_sms(organized: Runti
     while "MORE" in preview.splitlines()[-1]:  # a long preview comes in SMS pages
         preview = preview + "\n" + await phone.reply("MORE")
     assert "reaches 7 people" in preview
-    assert "No text in Spanish, Arabic: they get the English one." in preview
+    assert "No text in Spanish and Arabic: they get the English one." in preview
     assert "BROADCAST SEND" in preview  # SMS has no buttons: the text says what to reply
     assert "Sending to 7 people." in await phone.reply("broadcast send")
     assert len(await broadcast_rows(organized)) == len(AUDIENCE)

@@ -112,7 +112,7 @@ async def test_an_organizer_broadcasts_from_telegram_and_confirms_with_the_butto
     await answer_to(server, text_update(3, ORGANIZER, "skip"))
     preview = await answer_to(server, text_update(4, ORGANIZER, "skip"))
     assert "reaches 2 people" in preview["text"]
-    assert "No text in Spanish, Arabic" in preview["text"]
+    assert "No text in Spanish and Arabic" in preview["text"]
     keyboard = preview["reply_markup"]["inline_keyboard"]
     payloads = [button["callback_data"] for row in keyboard for button in row]
     assert payloads == ["/broadcast send", "/broadcast discard"]
