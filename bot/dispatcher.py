@@ -87,6 +87,7 @@ class Dispatcher:
         self._throttles = throttles or {}
         self._metrics = metrics
         self._loop_guard = loop_guard or LoopGuard()
+        self._may_send: Callable[[ChannelName], bool] = lambda channel: True
         self._recorder = GroupCommit(self._write)
 
     @property
@@ -96,6 +97,15 @@ class Dispatcher:
     @property
     def worker(self) -> str:
         return self._worker
+
+    def send_only_while(self, may_send: Callable[[ChannelName], bool]) -> None:
+        """Check `may_send` (the pump's lease) right before each provider call.
+
+        Between batches is not enough: a process whose event loop stalled (a database
+        lock, a swapped-out host) may wake with its lease taken over, and the rest of its
+        batch would then go out beside the successor's sends, over the provider's limit.
+        """
+        self._may_send = may_send
 
     def batch_size(self, channel: ChannelName) -> int:
         """About half a second of sending at the channel's rate, within [MIN, MAX]_BATCH.
@@ -136,7 +146,7 @@ class Dispatcher:
                     if m.address in stopped and m.kind not in outbox.CONSENT_EXEMPT
                 ]
                 if suppressed:
-                    await outbox.record(connection, suppressed, now)
+                    await outbox.record(connection, suppressed, now, self._worker)
             skip = {o.message_id for o in suppressed}
             await self.deliver([m for m in claimed if m.id not in skip])
             handled += len(claimed)
@@ -162,7 +172,8 @@ class Dispatcher:
         stopped = {message.address for message, raw in sent if raw.kind is OutcomeKind.STOPPED}
         async with self._engine.begin() as connection:
             now = self._clock()
-            await outbox.record(connection, [self._outcome(m, raw) for m, raw in sent], now)
+            outcomes = [self._outcome(m, raw) for m, raw in sent]
+            await outbox.record(connection, outcomes, now, self._worker)
             for address in stopped:
                 # The provider says this person is unreachable for good (Twilio 21610,
                 # Telegram 403): that is an opt-out, and their queued bulk must not follow.
@@ -181,6 +192,9 @@ class Dispatcher:
         throttle = self._throttles.get(channel)
         if throttle is not None:
             await throttle.limiter.acquire(message.address.id, throttle.cost(message))
+        if not self._may_send(channel):
+            # The successor requeued it when it took over; leave it to that process.
+            return SendOutcome(OutcomeKind.RETRY, error="not sent: the sender lease lapsed")
         started = time.perf_counter()
         try:
             outcome = await self._channels[channel].send(message)

@@ -198,7 +198,13 @@ class Outcome:
     retry_at: datetime | None = None
 
 
-_CLAIMED = and_(outbox.c.id == bindparam("mid"), outbox.c.status == Status.SENDING.value)
+# Still claimed, and by us: a sender whose lease lapsed mid-batch must not overwrite what
+# its successor did with the row since.
+_CLAIMED = and_(
+    outbox.c.id == bindparam("mid"),
+    outbox.c.status == Status.SENDING.value,
+    outbox.c.claimed_by == bindparam("worker"),
+)
 _FINISH = (
     update(outbox)
     .where(_CLAIMED)
@@ -220,14 +226,17 @@ _RETRY = (
 )
 
 
-async def record(connection: AsyncConnection, outcomes: Sequence[Outcome], now: datetime) -> None:
+async def record(
+    connection: AsyncConnection, outcomes: Sequence[Outcome], now: datetime, worker: str
+) -> None:
     """Write a batch of outcomes in one statement per kind (sent/failed vs. retried).
 
-    Only rows still marked as sending are touched, so a late outcome can never move a
-    message backwards (for example over a delivery receipt that already arrived).
+    Only rows still marked as sending by `worker` are touched, so a late outcome can never
+    move a message backwards (for example over a delivery receipt that already arrived).
     """
     finished = [
         {
+            "worker": worker,
             "mid": o.message_id,
             "new_status": o.status.value,
             "pid": o.provider_id,
@@ -238,7 +247,7 @@ async def record(connection: AsyncConnection, outcomes: Sequence[Outcome], now: 
         if o.retry_at is None
     ]
     retried = [
-        {"mid": o.message_id, "after": o.retry_at, "err": o.error}
+        {"worker": worker, "mid": o.message_id, "after": o.retry_at, "err": o.error}
         for o in outcomes
         if o.retry_at is not None
     ]

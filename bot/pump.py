@@ -62,6 +62,7 @@ class OutboxPump:
         # channel → until when this process surely holds its lease
         self._held_until: dict[ChannelName, datetime] = {}
         self.wake = asyncio.Event()
+        dispatcher.send_only_while(self.holds)
 
     def holds(self, channel: ChannelName) -> bool:
         """Whether this process sends on `channel` now (no database call: the hot path asks)."""
