@@ -110,9 +110,9 @@ class Dispatcher:
     def batch_size(self, channel: ChannelName) -> int:
         """About half a second of sending at the channel's rate, within [MIN, MAX]_BATCH.
 
-        Outcomes are recorded per batch, so the batch is also what a crash can leave
-        sent but unrecorded (and a restart then sends again): small at 30 messages a
-        second, large enough to amortise the claim when the limit is lifted.
+        A batch is claimed at once, so it bounds what a crash can leave claimed but not
+        recorded (and a restart then sends again): small at 30 messages a second, large
+        enough to amortise the claim when the limit is lifted.
         """
         throttle = self._throttles.get(channel)
         if throttle is None:
@@ -128,9 +128,10 @@ class Dispatcher:
     ) -> int:
         """Send every due message of `channel`; returns how many were handled.
 
-        Per batch: one transaction claims and suppresses, the sends run, one transaction
-        records every outcome. A crash between the two leaves the batch marked as
-        sending, which bounds what a restart may send twice to one batch. `keep_going`
+        Per batch: one transaction claims and suppresses, then the sends run and their
+        outcomes are recorded as they come. A crash leaves what was claimed and not yet
+        recorded marked as sending, which bounds what a restart may send twice to less
+        than one batch. `keep_going`
         is asked before each batch (the pump's lease: stop when another process sends).
         """
         size = batch or self.batch_size(channel)
@@ -159,14 +160,19 @@ class Dispatcher:
 
         Different people are served concurrently (the throttles keep the pace); one
         person's messages go one after another, so a turn's replies arrive in order.
+        Each person's outcomes are recorded as soon as they are known (group commit
+        merges the writes), so a crash can repeat only what was really in flight, not
+        the whole batch.
         """
         if not messages:
             return
         by_address: dict[Address, list[OutboundMessage]] = {}
         for message in messages:
             by_address.setdefault(message.address, []).append(message)
-        results = await asyncio.gather(*(self._send_in_order(q) for q in by_address.values()))
-        await self._recorder.record([pair for result in results for pair in result])
+        await asyncio.gather(*(self._send_and_record(q) for q in by_address.values()))
+
+    async def _send_and_record(self, messages: Sequence[OutboundMessage]) -> None:
+        await self._recorder.record(await self._send_in_order(messages))
 
     async def _write(self, sent: Sequence[Sent]) -> None:
         stopped = {message.address for message, raw in sent if raw.kind is OutcomeKind.STOPPED}
@@ -194,7 +200,7 @@ class Dispatcher:
             await throttle.limiter.acquire(message.address.id, throttle.cost(message))
         if not self._may_send(channel):
             # The successor requeued it when it took over; leave it to that process.
-            return SendOutcome(OutcomeKind.RETRY, error="not sent: the sender lease lapsed")
+            return SendOutcome(OutcomeKind.DEFERRED, error="not sent: the sender lease lapsed")
         started = time.perf_counter()
         try:
             outcome = await self._channels[channel].send(message)
@@ -221,6 +227,14 @@ class Dispatcher:
         return outcome
 
     def _outcome(self, message: OutboundMessage, outcome: SendOutcome) -> outbox.Outcome:
+        if outcome.kind is OutcomeKind.DEFERRED:
+            return outbox.Outcome(
+                message.id,
+                Status.QUEUED,
+                error=outcome.error,
+                retry_at=self._clock(),
+                attempted=False,
+            )
         if outcome.kind is OutcomeKind.RETRY and message.attempts < MAX_ATTEMPTS:
             delay = outcome.retry_after or BASE_BACKOFF_SECONDS * 2**message.attempts
             retry_at = self._clock() + timedelta(seconds=delay)

@@ -196,6 +196,9 @@ class Outcome:
     provider_id: str | None = None
     error: str | None = None
     retry_at: datetime | None = None
+    # False when the provider was never called: the claim's attempt is given back, so
+    # only real attempts count towards the cap.
+    attempted: bool = True
 
 
 # Still claimed, and by us: a sender whose lease lapsed mid-batch must not overwrite what
@@ -222,6 +225,7 @@ _RETRY = (
         status=Status.QUEUED.value,
         send_after=bindparam("after", type_=outbox.c.send_after.type),
         last_error=bindparam("err"),
+        attempts=outbox.c.attempts - bindparam("refund"),
     )
 )
 
@@ -247,7 +251,13 @@ async def record(
         if o.retry_at is None
     ]
     retried = [
-        {"worker": worker, "mid": o.message_id, "after": o.retry_at, "err": o.error}
+        {
+            "worker": worker,
+            "mid": o.message_id,
+            "after": o.retry_at,
+            "err": o.error,
+            "refund": 0 if o.attempted else 1,
+        }
         for o in outcomes
         if o.retry_at is not None
     ]

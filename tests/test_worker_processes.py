@@ -201,6 +201,7 @@ async def test_a_broadcast_killed_twenty_times_misses_no_one_and_repeats_only_in
 
         await until(finished, 120, "the broadcast did not finish after the restarts")
         assert await workers.stop(worker, signal.SIGTERM) == 0
+    assert await count(runtime, "sent") == recipients
     received = Counter(message["chat_id"] for message in telegram.sent)
     assert set(received) == {500_000 + i for i in range(recipients)}
     duplicates = sum(received.values()) - len(received)

@@ -20,6 +20,7 @@ class OutcomeKind(StrEnum):
     FAILED = "failed"  # the provider refused this message for good
     STOPPED = "stopped"  # the person blocked the bot or opted out at the provider
     REFUSED = "refused"  # never handed to the provider: loop protection stopped it
+    DEFERRED = "deferred"  # never handed to the provider: not this process's turn to send
 
 
 @dataclass(frozen=True)
