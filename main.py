@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -176,6 +177,10 @@ async def worker(settings: Settings) -> int:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, services.stop.set)
             await services.pump.take_leases()
+            # As in `serve`: the start-up heap lives as long as the process; out of the
+            # collector's sight, a full collection takes ~14 ms instead of ~78 ms.
+            gc.collect()
+            gc.freeze()
             print("worker running", flush=True)
             await asyncio.gather(
                 services.pump.run(services.stop), services.scheduler.run(services.stop)

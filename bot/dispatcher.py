@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -196,18 +197,22 @@ class Dispatcher:
         if not self._loop_guard.allow(message.address, message.text, message.kind):
             return SendOutcome(OutcomeKind.REFUSED, error="loop protection: same text too often")
         throttle = self._throttles.get(channel)
-        if throttle is not None:
-            await throttle.limiter.acquire(message.address.id, throttle.cost(message))
-        if not self._may_send(channel):
-            # The successor requeued it when it took over; leave it to that process.
-            return SendOutcome(OutcomeKind.DEFERRED, error="not sent: the sender lease lapsed")
-        started = time.perf_counter()
-        try:
-            outcome = await self._channels[channel].send(message)
-        except Exception as error:  # a channel bug must not lose the rest of the batch
-            log.exception("channel %s raised on message %s", channel, message.id)
-            outcome = SendOutcome(OutcomeKind.RETRY, error=f"internal error: {error!r}"[:200])
-        elapsed = time.perf_counter() - started
+        slot = (
+            throttle.limiter.slot(message.address.id, throttle.cost(message))
+            if throttle is not None
+            else contextlib.nullcontext()
+        )
+        async with slot:
+            if not self._may_send(channel):
+                # The successor requeued it when it took over; leave it to that process.
+                return SendOutcome(OutcomeKind.DEFERRED, error="not sent: the sender lease lapsed")
+            started = time.perf_counter()
+            try:
+                outcome = await self._channels[channel].send(message)
+            except Exception as error:  # a channel bug must not lose the rest of the batch
+                log.exception("channel %s raised on message %s", channel, message.id)
+                outcome = SendOutcome(OutcomeKind.RETRY, error=f"internal error: {error!r}"[:200])
+            elapsed = time.perf_counter() - started
         log.info(
             "out %s #%d %s %s %.0f ms%s",
             describe(message.address),

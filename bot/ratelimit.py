@@ -4,13 +4,22 @@ Each send reserves its slot before it waits (the generic cell rate algorithm: a 
 the time at which it is next empty), so any number of concurrent senders share a limit
 without a lock and without polling. A 429's `retry_after` holds back only the chat it
 names: PTB's `AIORateLimiter` would stop every chat for one slow one.
+
+Telegram counts what arrives in any one second, and arrivals jitter by a few
+milliseconds (the event loop, the HTTP client, a garbage collection), so evenly spaced
+starts alone still put 31 in some second about once a second. With `window`, a send also
+waits until one second after the send `per_second` places before it completed, which
+keeps every second at the limit or under, whatever the jitter.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from bot.messages import OutboundMessage
@@ -53,8 +62,12 @@ class RateLimiter:
         overall: Rate,
         per_chat: Rate | None = None,
         clock: Callable[[], float] = time.monotonic,
+        window: bool = False,
     ) -> None:
         self.overall = overall
+        self._window_size = max(1, math.floor(overall.per_second)) if window else 0
+        # The completion times (futures until then) of the most recent sends, oldest first.
+        self._recent: deque[asyncio.Future[float]] = deque()
         self._overall = _Bucket(overall)
         self._per_chat = per_chat
         self._chats: dict[str, _Bucket] = {}
@@ -94,6 +107,28 @@ class RateLimiter:
         delay = self.reserve_overall(cost)
         if delay > 0:
             await asyncio.sleep(delay)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, chat: str, cost: float = 1.0) -> AsyncIterator[None]:
+        """Wait for the turn (`acquire`), and with `window` the sliding second; the send
+        runs inside the block, and its end is what the window counts."""
+        await self.acquire(chat, cost)
+        if not self._window_size:
+            yield
+            return
+        earlier = self._recent[0] if len(self._recent) >= self._window_size else None
+        finished: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._recent.append(finished)
+        if len(self._recent) > self._window_size:
+            self._recent.popleft()
+        try:
+            if earlier is not None:
+                delay = await asyncio.shield(earlier) + 1.0 - self._clock()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            yield
+        finally:
+            finished.set_result(self._clock())
 
     def hold(self, chat: str, seconds: float) -> None:
         """Send nothing more to `chat` for `seconds` (the provider said so with a 429)."""

@@ -77,7 +77,7 @@ def _throttles(settings: Settings) -> dict[ChannelName, Throttle]:
         # Evenly spaced, no burst: providers count messages in sliding one-second windows,
         # where a burst at the start plus a second's worth of refill would be twice the
         # limit and draw 429s.
-        ChannelName.TELEGRAM: Throttle(RateLimiter(Rate(overall), per_chat)),
+        ChannelName.TELEGRAM: Throttle(RateLimiter(Rate(overall), per_chat, window=True)),
         ChannelName.SMS: Throttle(RateLimiter(Rate(sms_rate)), sms_cost),
     }
 

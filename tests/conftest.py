@@ -20,7 +20,16 @@ from sqlalchemy import delete
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from bot.store import catalog_repo
-from bot.store.tables import consent_events, contacts, inbound_seen, outbox, subscriptions
+from bot.store.tables import (
+    broadcasts,
+    consent_events,
+    contacts,
+    inbound_seen,
+    leases,
+    outbox,
+    session_events,
+    subscriptions,
+)
 from catalog.io import BUNDLED_CATALOG, load_catalog
 from handlers import HANDLERS
 from tests.support import loopback_only
@@ -96,7 +105,18 @@ async def runtime(session_runtime: Runtime, clock: FrozenClock) -> AsyncIterator
     """The session's runtime with people, messages and the catalog reset for this test."""
     clock.now = NOW
     async with session_runtime.engine.begin() as connection:
-        for table in (outbox, subscriptions, consent_events, inbound_seen, contacts):
+        # Leases too: one left by a worker process on the real clock would look held for
+        # ever to the frozen clock, and no test server would then send a thing.
+        for table in (
+            outbox,
+            subscriptions,
+            consent_events,
+            inbound_seen,
+            contacts,
+            broadcasts,
+            session_events,
+            leases,
+        ):
             await connection.execute(delete(table))
         await catalog_repo.save(connection, load_catalog(BUNDLED_CATALOG), NOW, replace=True)
     yield session_runtime

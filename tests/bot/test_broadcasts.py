@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from bot import broadcasts
 from bot.broadcasts import BroadcastStatus, Draft
@@ -25,27 +25,13 @@ from bot.store import consent, subscriptions
 from bot.store import contacts as contact_store
 from bot.store.consent import ConsentAction, ConsentSource
 from bot.store.tables import broadcasts as broadcast_table
-from bot.store.tables import contacts, leases, outbox, session_events
+from bot.store.tables import contacts, outbox
 from tests.support.chat import FrozenClock, RecordingChannel
 
 TG, SMS = ChannelName.TELEGRAM, ChannelName.SMS
 ENGLISH = "Family reading night moved to the library. " * 5  # 220 GSM-7 characters
 ARABIC = "أمسية القراءة العائلية في المكتبة " * 3  # 102 characters, UCS-2
 PRICE = 0.05
-
-
-@pytest.fixture
-async def runtime(runtime: Runtime) -> AsyncIterator[Runtime]:
-    """The shared runtime, clear of what its own fixture leaves behind, before and after."""
-
-    async def clean() -> None:
-        async with runtime.engine.begin() as connection:
-            for table in (broadcast_table, session_events, leases):
-                await connection.execute(delete(table))
-
-    await clean()
-    yield runtime
-    await clean()
 
 
 @pytest.fixture

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from bot.config import Settings
 from bot.fanout import Audience, Batch, Group, fan_out, groups, recipients
@@ -17,26 +16,12 @@ from bot.runtime import Runtime
 from bot.scheduler import Scheduler
 from bot.store import catalog_repo, subscriptions
 from bot.store import contacts as contact_store
-from bot.store.tables import broadcasts, contacts, leases, outbox, session_events
+from bot.store.tables import contacts, outbox
 from catalog.models import Catalog, Localized, Session
 from tests.support.chat import FrozenClock
 
 DEFAULT_ZONE = "America/Los_Angeles"
 LA = ZoneInfo(DEFAULT_ZONE)
-
-
-@pytest.fixture
-async def runtime(runtime: Runtime) -> AsyncIterator[Runtime]:
-    """The shared runtime, clear of what its own fixture leaves behind, before and after."""
-
-    async def clean() -> None:
-        async with runtime.engine.begin() as connection:
-            for table in (broadcasts, session_events, leases):
-                await connection.execute(delete(table))
-
-    await clean()
-    yield runtime
-    await clean()
 
 
 async def person(runtime: Runtime, name: str, locale: str | None, zone: str | None) -> None:

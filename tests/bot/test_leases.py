@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from bot.dispatcher import Dispatcher
 from bot.messages import ChannelName, OutboundKind, Priority
@@ -15,26 +13,12 @@ from bot.outbox import Status
 from bot.pump import OutboxPump, lease_name
 from bot.runtime import Runtime
 from bot.store import leases
-from bot.store.tables import broadcasts, outbox, session_events
 from bot.store.tables import leases as lease_table
+from bot.store.tables import outbox
 from tests.support.chat import FrozenClock, RecordingChannel
 
 TTL = timedelta(seconds=15)
 NAME = "sender:test"
-
-
-@pytest.fixture
-async def runtime(runtime: Runtime) -> AsyncIterator[Runtime]:
-    """The shared runtime, clear of what its own fixture leaves behind, before and after."""
-
-    async def clean() -> None:
-        async with runtime.engine.begin() as connection:
-            for table in (broadcasts, session_events, lease_table):
-                await connection.execute(delete(table))
-
-    await clean()
-    yield runtime
-    await clean()
 
 
 async def hold(runtime: Runtime, holder: str, name: str = NAME) -> bool:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from bot import broadcasts
 from bot.broadcasts import Draft
@@ -20,28 +19,13 @@ from bot.runtime import Runtime
 from bot.scheduler import Scheduler
 from bot.store import catalog_repo, subscriptions
 from bot.store import contacts as contact_store
-from bot.store.tables import broadcasts as broadcast_table
-from bot.store.tables import contacts, leases, outbox, session_events
+from bot.store.tables import contacts, outbox
 from catalog.models import Catalog, Localized, Session
 from tests.support.chat import FrozenClock, RecordingChannel
 
 LA = ZoneInfo("America/Los_Angeles")
 NY = ZoneInfo("America/New_York")
 TOKYO = ZoneInfo("Asia/Tokyo")
-
-
-@pytest.fixture
-async def runtime(runtime: Runtime) -> AsyncIterator[Runtime]:
-    """The shared runtime, clear of what its own fixture leaves behind, before and after."""
-
-    async def clean() -> None:
-        async with runtime.engine.begin() as connection:
-            for table in (broadcast_table, session_events, leases):
-                await connection.execute(delete(table))
-
-    await clean()
-    yield runtime
-    await clean()
 
 
 def make_session(session_id: str, starts_at: datetime) -> Session:

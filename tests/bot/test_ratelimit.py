@@ -75,3 +75,21 @@ def test_idle_chats_are_forgotten() -> None:
 def test_a_rate_must_be_positive_with_a_burst_of_at_least_one(rate: tuple[float, float]) -> None:
     with pytest.raises(ValueError, match="rate"):
         Rate(*rate)
+
+
+async def test_the_window_keeps_every_second_at_the_limit_however_sends_are_delayed() -> None:
+    limiter = RateLimiter(Rate(10), window=True)
+    started: list[float] = []
+    finished: list[float] = []
+
+    async def send(number: int) -> None:
+        async with limiter.slot(f"chat-{number}"):
+            started.append(time.monotonic())
+            # The first sends are slow to complete, as a cold connection is.
+            await asyncio.sleep(0.3 if number < 3 else 0.0)
+            finished.append(time.monotonic())
+
+    await asyncio.gather(*(send(n) for n in range(12)))
+    assert len(started) == 12
+    # The 11th send may not start until a second after the first one completed.
+    assert started[10] >= min(finished) + 0.99

@@ -6,12 +6,11 @@ fall-back day (02:00 → 01:00), so "one day before" a 6 pm session is 23 and 25
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from bot.config import Settings
 from bot.messages import Address, ChannelName, OutboundKind
@@ -20,27 +19,13 @@ from bot.runtime import Runtime
 from bot.scheduler import Scheduler
 from bot.store import catalog_repo, subscriptions
 from bot.store import contacts as contact_store
-from bot.store.tables import broadcasts, contacts, leases, outbox, session_events
+from bot.store.tables import contacts, outbox
 from catalog.models import Catalog, Localized, Session
 from tests.support.chat import FrozenClock
 
 LA = ZoneInfo("America/Los_Angeles")
 NY = ZoneInfo("America/New_York")
 DAY = 24 * 60
-
-
-@pytest.fixture
-async def runtime(runtime: Runtime) -> AsyncIterator[Runtime]:
-    """The shared runtime, clear of what its own fixture leaves behind, before and after."""
-
-    async def clean() -> None:
-        async with runtime.engine.begin() as connection:
-            for table in (broadcasts, session_events, leases):
-                await connection.execute(delete(table))
-
-    await clean()
-    yield runtime
-    await clean()
 
 
 def make_session(session_id: str, starts_at: datetime, zone: ZoneInfo = LA) -> Session:

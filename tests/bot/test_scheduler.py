@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from babel.dates import format_date, format_time
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from bot.config import Settings
 from bot.messages import Address, ChannelName, OutboundKind
@@ -21,27 +20,13 @@ from bot.scheduler import GRACE, Scheduler
 from bot.store import catalog_repo, consent, subscriptions
 from bot.store import contacts as contact_store
 from bot.store.consent import ConsentAction, ConsentSource
-from bot.store.tables import broadcasts, contacts, leases, outbox, session_events
+from bot.store.tables import contacts, outbox
 from catalog.models import Catalog, Localized, Session, SessionStatus
 from tests.support.chat import FrozenClock, RecordingChannel
 
 LA = ZoneInfo("America/Los_Angeles")
 NY = ZoneInfo("America/New_York")
 BASE_URL = "https://bot.example"
-
-
-@pytest.fixture
-async def runtime(runtime: Runtime) -> AsyncIterator[Runtime]:
-    """The shared runtime, clear of what its own fixture leaves behind, before and after."""
-
-    async def clean() -> None:
-        async with runtime.engine.begin() as connection:
-            for table in (broadcasts, session_events, leases):
-                await connection.execute(delete(table))
-
-    await clean()
-    yield runtime
-    await clean()
 
 
 def local(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
