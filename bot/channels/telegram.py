@@ -27,6 +27,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.channels.base import OutcomeKind, SendOutcome
+from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_text import render_html, reply_markup, split_message
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.errors import ConfigError
@@ -85,13 +86,7 @@ def make_bot(settings: Settings) -> Bot:
         token,
         base_url=f"{root}/bot",
         base_file_url=f"{root}/file/bot",
-        request=HTTPXRequest(
-            connection_pool_size=_POOL_SIZE,
-            connect_timeout=_TIMEOUT,
-            read_timeout=_TIMEOUT,
-            write_timeout=_TIMEOUT,
-            pool_timeout=_POOL_TIMEOUT,
-        ),
+        request=AiohttpRequest(connections=_POOL_SIZE, timeout=_TIMEOUT),
         get_updates_request=HTTPXRequest(
             connection_pool_size=1,
             connect_timeout=_TIMEOUT,
