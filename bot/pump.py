@@ -115,7 +115,8 @@ class OutboxPump:
 
     async def _keep(self, channel: ChannelName) -> None:
         while True:
-            # A quarter, so each wake-up finds the renewal due (it is due at a third).
+            # Every quarter: renewal falls due at a third, so it happens by half the lease,
+            # before this process's own deadline at two thirds.
             await asyncio.sleep(self._lease.total_seconds() / 4)
             try:
                 await self._renew(channel)
