@@ -78,6 +78,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from cpu import machine_busy, postgres_cpu, process_cpu
 from fake_providers import Arrival, FakeTelegramProcess
 
 from bot import broadcasts
@@ -267,32 +268,6 @@ async def progress_of(engine: AsyncEngine, broadcast_id: int) -> Progress:
 
 
 # -- processes and CPU -----------------------------------------------------------------------
-
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu(pid: int, reaped_children: bool = False) -> float:
-    """CPU seconds (user + system) a process has used, from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return math.nan
-    ticks = int(fields[11]) + int(fields[12])
-    if reaped_children:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / _TICKS
-
-
-def postgres_cpu() -> float:
-    """The PostgreSQL server's CPU seconds, exited backends included (via the postmaster)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, ValueError):
-                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
-                    seconds = process_cpu(int(entry.name), reaped_children=True)
-                    total += 0.0 if math.isnan(seconds) else seconds
-    return total
 
 
 @dataclass
@@ -1041,21 +1016,6 @@ def report_reminders(results: Sequence[LatenessResult]) -> str:
         "p99 ≤ 2 s",
     ]
     return table(header, rows)
-
-
-def machine_busy(seconds: float = 2.0) -> float:
-    """How busy the machine is right now, in % of one core: other jobs skew every figure."""
-
-    def sample() -> tuple[int, int]:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        idle = values[3] + values[4]
-        return sum(values) - idle, sum(values)
-
-    busy, total = sample()
-    time.sleep(seconds)
-    busy_after, total_after = sample()
-    cores = os.cpu_count() or 1
-    return 100 * cores * (busy_after - busy) / max(1, total_after - total)
 
 
 def machine() -> str:

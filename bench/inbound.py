@@ -81,6 +81,9 @@ import aiohttp
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cpu import machine_busy, machine_cpu, postgres_cpu, process_cpu
 
 from tests.support.fake_telegram import FakeTelegram, text_update
 from tests.support.fake_twilio import (
@@ -498,54 +501,6 @@ async def profiled(pid: int, output: Path) -> AsyncIterator[None]:
 
 # -- CPU accounting --------------------------------------------------------------------------
 
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _process_cpu(pid: int, reaped_children: bool = False) -> float:
-    """CPU seconds (user + system, all threads) a process has used, from /proc; with
-    `reaped_children`, also what its children that have exited used."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return math.nan
-    ticks = int(fields[11]) + int(fields[12])
-    if reaped_children:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / _TICKS
-
-
-def _postgres_cpu() -> float:
-    """The whole PostgreSQL server's CPU seconds, backends that already exited included.
-
-    SQLAlchemy's overflow connections come and go during a phase; the postmaster collects
-    each exited backend's time, so nothing leaves the sum (the server is shared: another
-    client's queries count too).
-    """
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, ValueError):
-                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
-                    seconds = _process_cpu(int(entry.name), reaped_children=True)
-                    total += 0.0 if math.isnan(seconds) else seconds  # gone meanwhile
-    return total
-
-
-def idle_machine_check(seconds: float = 2.0) -> float:
-    """How busy the machine is before we start, in % of one core: other jobs skew figures."""
-    busy, total = _machine_cpu()
-    time.sleep(seconds)
-    busy_after, total_after = _machine_cpu()
-    cores = os.cpu_count() or 1
-    return 100 * cores * (busy_after - busy) / max(1, total_after - total)
-
-
-def _machine_cpu() -> tuple[float, float]:
-    """Busy and total jiffies of the whole machine (all cores), from /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
-
 
 @dataclass
 class CpuMeter:
@@ -560,14 +515,14 @@ class CpuMeter:
     used: dict[str, float] = field(default_factory=dict)  # CPU seconds
 
     def _read(self) -> dict[str, float]:
-        seconds = {name: _process_cpu(pid) for name, pid in self.pids.items() if pid is not None}
+        seconds = {name: process_cpu(pid) for name, pid in self.pids.items() if pid is not None}
         if self.postgres:
-            seconds["postgres"] = _postgres_cpu()
+            seconds["postgres"] = postgres_cpu()
         seconds["load generator"] = time.process_time()
         return seconds
 
     def start(self) -> None:
-        self._before, self._wall, self._machine = self._read(), time.monotonic(), _machine_cpu()
+        self._before, self._wall, self._machine = self._read(), time.monotonic(), machine_cpu()
 
     def stop(self) -> None:
         wall = time.monotonic() - self._wall
@@ -576,7 +531,7 @@ class CpuMeter:
         self.percent = {
             name: 100 * (after[name] - before) / wall for name, before in self._before.items()
         }
-        busy, total = _machine_cpu()
+        busy, total = machine_cpu()
         if total > self._machine[1]:
             cores = os.cpu_count() or 1
             machine = 100 * cores * (busy - self._machine[0]) / (total - self._machine[1])
@@ -1275,7 +1230,7 @@ def main() -> None:
         return
     options, targets = parse_options(sys.argv[1:])
     command = shown_command(sys.argv)
-    options.busy_before = idle_machine_check()
+    options.busy_before = machine_busy()
     if options.busy_before > 25:
         print(
             f"warning: other processes keep {options.busy_before:.0f}% of a core busy; "

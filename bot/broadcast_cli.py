@@ -27,11 +27,11 @@ from bot.fanout import Audience
 from bot.messages import ChannelName
 from bot.runtime import utc_now
 from bot.store.engine import create_engine, upgrade
+from catalog.models import LANGUAGES
 
 WATCH_SECONDS = 0.5
 # With no message settled for this long, say that no sender seems to be running.
 IDLE_HINT = timedelta(seconds=15)
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "ar": "Arabic"}
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -87,7 +87,7 @@ def format_preview(preview: Preview, zone: ZoneInfo) -> str:
     lines = [f"Broadcast {preview.broadcast_id} ({preview.status.value})", "Recipients:"]
     channels = (ChannelName.TELEGRAM, ChannelName.SMS)
     lines.append(f"  {'language':<10}{'telegram':>10}{'sms':>10}{'total':>10}")
-    for language in LANGUAGE_NAMES:
+    for language in LANGUAGES:
         counts = [preview.counts.get((language, channel), 0) for channel in channels]
         lines.append(f"  {language:<10}{counts[0]:>10}{counts[1]:>10}{sum(counts):>10}")
     lines.append(f"  {'all':<10}{'':>10}{'':>10}{preview.total:>10}")

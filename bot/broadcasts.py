@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import String, and_, cast, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot import outbox as outbox_rows
 from bot.channels.sms_text import Encoding, segment_report, sms_safe
 from bot.config import Settings
 from bot.errors import BroadcastError
@@ -283,16 +284,12 @@ async def cancel(connection: AsyncConnection, broadcast_id: int, now: datetime) 
         .where(broadcasts.c.id == broadcast_id)
         .values(status=BroadcastStatus.CANCELLED.value, finished_at=now)
     )
-    result = await connection.execute(
-        update(outbox)
-        .where(
-            outbox.c.kind == OutboundKind.BROADCAST.value,
-            outbox.c.item == str(broadcast_id),
-            outbox.c.status == Status.QUEUED.value,
-        )
-        .values(status=Status.CANCELLED.value, last_error="broadcast cancelled")
+    return await outbox_rows.cancel_queued(
+        connection,
+        [OutboundKind.BROADCAST],
+        "broadcast cancelled",
+        outbox.c.item == str(broadcast_id),
     )
-    return int(result.rowcount)
 
 
 async def progress(connection: AsyncConnection, broadcast_id: int) -> Progress:

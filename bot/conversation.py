@@ -13,14 +13,12 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot import outbox
 from bot.catalog_cache import CatalogCache
-from bot.channels.sms_text import AccentMode
 from bot.config import Settings
 from bot.i18n import DEFAULT_LANGUAGE, I18n
 from bot.langdetect import detect_language, language_from_code
@@ -100,23 +98,21 @@ class Conversation:
         handlers: Mapping[Intent, Handler],
         i18n: I18n,
         catalog: CatalogCache,
-        zone: ZoneInfo,
         clock: Callable[[], datetime],
         worker: str,
-        sms_accents: AccentMode = AccentMode.AUTO,
-        settings: Settings | None = None,
+        settings: Settings,
     ) -> None:
-        """`settings` reaches handlers (organizers, rate limits, SMS price); `zone` and
-        `sms_accents` stay separate arguments, as they were before handlers needed more."""
+        """`settings` gives the time zone and SMS accents, and reaches handlers
+        (organizers, rate limits, SMS price)."""
         self._engine = engine
         self._handlers = handlers
         self._i18n = i18n
         self._catalog = catalog
-        self._zone = zone
+        self._zone = settings.zone
         self._clock = clock
         self._worker = worker
-        self._sms_accents = sms_accents
-        self._settings = settings if settings is not None else Settings(sms_accents=sms_accents)
+        self._sms_accents = settings.sms_accents
+        self._settings = settings
 
     @property
     def handlers(self) -> Mapping[Intent, Handler]:

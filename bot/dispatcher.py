@@ -132,8 +132,8 @@ class Dispatcher:
         Per batch: one transaction claims and suppresses, then the sends run and their
         outcomes are recorded as they come. A crash leaves what was claimed and not yet
         recorded marked as sending, which bounds what a restart may send twice to less
-        than one batch. `keep_going`
-        is asked before each batch (the pump's lease: stop when another process sends).
+        than one batch. `keep_going` is asked before each batch (the pump's lease: stop
+        when another process sends).
         """
         size = batch or self.batch_size(channel)
         handled = 0

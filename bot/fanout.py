@@ -33,14 +33,18 @@ from bot.outbox import PRIORITY_OF_KIND, Status
 from bot.store.subscriptions import ALL_SESSIONS
 from bot.store.tables import contacts, outbox, subscriptions
 from bot.store.upsert import insert_for
+from catalog.models import FALLBACK_LANGUAGE, LANGUAGES
 
 # Where bulk can go; the terminal `chat` channel has nobody to deliver to later.
 DELIVERABLE = (ChannelName.TELEGRAM, ChannelName.SMS)
-LANGUAGES = ("en", "es", "ar")
 
 # A contact whose language was never settled reads English, like the bot's replies.
 contact_language = case(
-    (contacts.c.locale.in_(LANGUAGES[1:]), contacts.c.locale), else_=literal(LANGUAGES[0])
+    (
+        contacts.c.locale.in_([lang for lang in LANGUAGES if lang != FALLBACK_LANGUAGE]),
+        contacts.c.locale,
+    ),
+    else_=literal(FALLBACK_LANGUAGE),
 )
 
 

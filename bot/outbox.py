@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.messages import (
@@ -280,6 +280,26 @@ async def suppress_pending(connection: AsyncConnection, address: Address) -> int
         .values(status=Status.SUPPRESSED.value, last_error="recipient stopped")
     )
     return result.rowcount
+
+
+async def cancel_queued(
+    connection: AsyncConnection,
+    kinds: Sequence[OutboundKind],
+    why: str,
+    *where: ColumnElement[bool],
+) -> int:
+    """Call off queued messages of `kinds` matching `where` (what is in flight finishes):
+    a cancelled broadcast, reminders for an old time, an unsubscribed person's reminders."""
+    result = await connection.execute(
+        update(outbox)
+        .where(
+            outbox.c.kind.in_([kind.value for kind in kinds]),
+            outbox.c.status == Status.QUEUED.value,
+            *where,
+        )
+        .values(status=Status.CANCELLED.value, last_error=why)
+    )
+    return int(result.rowcount)
 
 
 # Rule 7: a delivery report only moves a message forward. Terminal states stay put, and

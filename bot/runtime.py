@@ -59,41 +59,19 @@ class Runtime:
         engine is shared, so `settings.database_url` is not looked at. Tests use it to
         become organizers without opening a second database.
         """
-        conversation = _conversation(
-            settings,
+        conversation = Conversation(
             self.engine,
             self.conversation.handlers,
             self.i18n,
             self.catalog,
             self.clock,
             self.worker,
+            settings,
         )
         return replace(self, settings=settings, conversation=conversation)
 
     async def close(self) -> None:
         await self.engine.dispose()
-
-
-def _conversation(
-    settings: Settings,
-    engine: AsyncEngine,
-    handlers: Mapping[Intent, Handler],
-    i18n: I18n,
-    catalog: CatalogCache,
-    clock: Callable[[], datetime],
-    worker: str,
-) -> Conversation:
-    return Conversation(
-        engine,
-        handlers,
-        i18n,
-        catalog,
-        settings.zone,
-        clock,
-        worker,
-        settings.sms_accents,
-        settings=settings,
-    )
 
 
 async def seed_catalog(engine: AsyncEngine, clock: Callable[[], datetime]) -> None:
@@ -118,5 +96,5 @@ async def open_runtime(
     warm_up()
     catalog = CatalogCache(max_age=catalog_max_age)
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    conversation = _conversation(settings, engine, handlers, i18n, catalog, clock, worker)
+    conversation = Conversation(engine, handlers, i18n, catalog, clock, worker, settings)
     return Runtime(settings, engine, i18n, catalog, conversation, clock, worker)

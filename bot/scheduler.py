@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, exists, or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot import broadcasts
@@ -28,8 +28,8 @@ from bot.messages import OutboundKind
 from bot.quiet_hours import next_allowed
 from bot.reminder_times import due_at, send_time
 from bot.store import catalog_repo
-from bot.store.subscriptions import ALL_SESSIONS, decode_leads
-from bot.store.tables import contacts, session_events, subscriptions
+from bot.store.subscriptions import ALL_SESSIONS, MAX_LEAD_MINUTES, decode_leads
+from bot.store.tables import contacts, session_events
 from catalog.models import Catalog, Session, SessionChange, SessionStatus
 from handlers.notices import notice, reminder
 
@@ -158,15 +158,18 @@ class Scheduler:
         return await fan_out(connection, where, batch_for, self._settings.bot_timezone, now)
 
     async def _remind(self, connection: AsyncConnection, catalog: Catalog, now: datetime) -> int:
+        # No lead is longer than MAX_LEAD_MINUTES: with no session that close, the scan of
+        # subscribers' choices below is skipped.
+        horizon = now + timedelta(minutes=MAX_LEAD_MINUTES) + LOOKAHEAD + QUIET_SHIFT
         soon = [
-            s for s in catalog.sessions if s.status is SessionStatus.SCHEDULED and now < s.starts_at
+            s
+            for s in catalog.sessions
+            if s.status is SessionStatus.SCHEDULED and now < s.starts_at <= horizon
         ]
         if not soon:
             return 0
         stored = await connection.execute(
-            select(contacts.c.reminder_minutes)
-            .where(exists().where(subscriptions.c.contact_id == contacts.c.id))
-            .distinct()
+            select(contacts.c.reminder_minutes).where(*recipients(Audience())).distinct()
         )
         # lead → the stored choices that include it (None: the default choice)
         choices: dict[int, list[str | None]] = {}

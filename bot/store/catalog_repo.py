@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot import outbox as outbox_rows
 from bot.messages import OutboundKind
-from bot.outbox import Status
 from bot.store.tables import meta, outbox, resources, session_events, sessions, topics
 from bot.store.upsert import insert_for
 from catalog.models import (
@@ -184,15 +184,7 @@ async def _drop_queued(
     why: str,
     kinds: tuple[OutboundKind, ...] = (OutboundKind.REMINDER, OutboundKind.NOTICE),
 ) -> None:
-    await connection.execute(
-        update(outbox)
-        .where(
-            outbox.c.item.in_(session_ids),
-            outbox.c.kind.in_([kind.value for kind in kinds]),
-            outbox.c.status == Status.QUEUED.value,
-        )
-        .values(status=Status.CANCELLED.value, last_error=why)
-    )
+    await outbox_rows.cancel_queued(connection, kinds, why, outbox.c.item.in_(session_ids))
 
 
 async def save(

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot import outbox as outbox_rows
 from bot.messages import OutboundKind
-from bot.outbox import Status
 from bot.store.tables import contacts, outbox, subscriptions
 from bot.store.upsert import insert_for
 
@@ -64,7 +64,9 @@ async def unsubscribe_all(connection: AsyncConnection, contact_id: int) -> int:
     result = await connection.execute(
         delete(subscriptions).where(subscriptions.c.contact_id == contact_id)
     )
-    await _drop_queued_reminders(connection, contact_id)
+    await outbox_rows.cancel_queued(
+        connection, [OutboundKind.REMINDER], "unsubscribed", outbox.c.contact_id == contact_id
+    )
     return int(result.rowcount)
 
 
@@ -93,15 +95,3 @@ async def set_lead_minutes(
         update(contacts).where(contacts.c.id == contact_id).values(reminder_minutes=stored)
     )
     return decode_leads(stored)
-
-
-async def _drop_queued_reminders(connection: AsyncConnection, contact_id: int) -> None:
-    await connection.execute(
-        update(outbox)
-        .where(
-            outbox.c.contact_id == contact_id,
-            outbox.c.kind == OutboundKind.REMINDER.value,
-            outbox.c.status == Status.QUEUED.value,
-        )
-        .values(status=Status.CANCELLED.value, last_error="unsubscribed")
-    )
