@@ -27,12 +27,15 @@ from bot.router import HELP_WORDS, Intent, Match, route
 from bot.sms_paging import PENDING_PAGES, first_pages
 from bot.store import contacts as contact_store
 from bot.store.contacts import Contact
-from bot.store.tables import inbound_seen
+from bot.store.tables import inbound_log, inbound_seen
 from bot.store.upsert import dialect_insert
 from catalog.normalize import tokens
 from handlers.context import AWAITING, Context, Handler
 
 log = logging.getLogger(__name__)
+
+# A text message is at most a few hundred characters; a pasted essay is kept in part.
+MAX_LOGGED_CHARS = 2000
 
 
 def settle_language(contact: Contact, message: InboundMessage, match: Match) -> str:
@@ -151,6 +154,7 @@ class Conversation:
                 # An answer is someone else's words (an announcement in Arabic): it says
                 # nothing about the language this person reads.
                 language = contact.locale or DEFAULT_LANGUAGE
+            await _log_inbound(connection, contact, message, language, now)
             snapshot = await self._catalog.current(connection)
             context = Context(
                 contact=contact,
@@ -233,6 +237,25 @@ class Conversation:
             },
         )
         return bool(result.rowcount)
+
+
+async def _log_inbound(
+    connection: AsyncConnection,
+    contact: Contact,
+    message: InboundMessage,
+    language: str,
+    now: datetime,
+) -> None:
+    """Keep what the person wrote, for the console's message counts and contact history."""
+    await connection.execute(
+        inbound_log.insert().values(
+            contact_id=contact.id,
+            channel=message.address.channel.value,
+            locale=language,
+            text=message.text[:MAX_LOGGED_CHARS],
+            created_at=now,
+        )
+    )
 
 
 @cache

@@ -21,9 +21,12 @@ from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from bot.store import catalog_repo
 from bot.store.tables import (
+    admin_login_failures,
+    admin_sessions,
     broadcasts,
     consent_events,
     contacts,
+    inbound_log,
     inbound_seen,
     leases,
     outbox,
@@ -109,6 +112,7 @@ async def runtime(session_runtime: Runtime, clock: FrozenClock) -> AsyncIterator
         # ever to the frozen clock, and no test server would then send a thing.
         for table in (
             outbox,
+            inbound_log,
             subscriptions,
             consent_events,
             inbound_seen,
@@ -116,6 +120,8 @@ async def runtime(session_runtime: Runtime, clock: FrozenClock) -> AsyncIterator
             broadcasts,
             session_events,
             leases,
+            admin_sessions,
+            admin_login_failures,
         ):
             await connection.execute(delete(table))
         await catalog_repo.save(connection, load_catalog(BUNDLED_CATALOG), NOW, replace=True)

@@ -238,3 +238,36 @@ leases = Table(
     Column("holder", String(64), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
 )
+
+inbound_log = Table(
+    "inbound_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # Deleted with the contact: a parent who asks to be forgotten takes their words along.
+    Column("contact_id", Id, ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("locale", String(8)),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False, index=True),
+    Index("ix_inbound_log_contact", "contact_id", "id"),
+)
+
+admin_sessions = Table(
+    "admin_sessions",
+    metadata,
+    # SHA-256 of the cookie's token: a copy of the database signs nobody in.
+    Column("token_hash", String(64), primary_key=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+admin_login_failures = Table(
+    "admin_login_failures",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("remote", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_admin_login_failures_remote", "remote", "created_at"),
+)

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bot.admin.app import build_console
 from bot.channels.telegram import poll, set_commands, use_polling, use_webhook
 from bot.config import Settings
 from bot.redact import without_secrets
@@ -53,6 +54,8 @@ def build_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/sessions/{session_id}.ics", session_calendar)
+    app.router.add_get("/admin", _to_console)
+    app.add_subapp("/admin/", build_console(settings))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
@@ -77,6 +80,10 @@ def build_app(
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+async def _to_console(request: web.Request) -> web.Response:
+    raise web.HTTPPermanentRedirect("/admin/")
 
 
 def _background(services: Services, workers: bool) -> list[asyncio.Task[None]]:

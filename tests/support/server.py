@@ -35,6 +35,7 @@ from tests.support.fake_twilio import (
 TELEGRAM_TOKEN = "123456:TEST-token_for-the-fake"
 WEBHOOK_SECRET = "test-webhook-secret"
 BOT_NUMBER = "+15550001111"
+ADMIN_PASSWORD = "correct horse battery staple"
 
 
 @dataclass
@@ -80,7 +81,11 @@ async def eventually(condition: Callable[[], object], timeout: float = 5.0) -> N
 
 
 def server_settings(
-    runtime: Runtime, telegram: FakeTelegram, twilio: FakeTwilio, public_url: str | None
+    runtime: Runtime,
+    telegram: FakeTelegram,
+    twilio: FakeTwilio,
+    public_url: str | None,
+    admin_password: str | None = ADMIN_PASSWORD,
 ) -> Settings:
     return replace(
         runtime.settings,
@@ -95,14 +100,21 @@ def server_settings(
         # Tests talk faster than people; the per-chat pace has its own tests.
         telegram_chat_messages_per_second=50.0,
         public_base_url=public_url,
+        admin_password=admin_password,
     )
 
 
 @contextlib.asynccontextmanager
 async def running_server(
-    runtime: Runtime, *, public: bool = True, workers: bool = True, **fakes: Any
+    runtime: Runtime,
+    *,
+    public: bool = True,
+    workers: bool = True,
+    admin_password: str | None = ADMIN_PASSWORD,
+    **fakes: Any,
 ) -> AsyncIterator[RunningServer]:
-    """The server on an ephemeral port; `public=False` leaves PUBLIC_BASE_URL unset (polling)."""
+    """The server on an ephemeral port; `public=False` leaves PUBLIC_BASE_URL unset (polling),
+    `admin_password=None` turns the console off."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -110,7 +122,9 @@ async def running_server(
         FakeTelegram(TELEGRAM_TOKEN, **fakes.get("telegram_options", {})) as telegram,
         FakeTwilio(**fakes.get("twilio_options", {})) as twilio,
     ):
-        settings = server_settings(runtime, telegram, twilio, url if public else None)
+        settings = server_settings(
+            runtime, telegram, twilio, url if public else None, admin_password
+        )
         app = build_app(settings, runtime=runtime, workers=workers)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

@@ -1,0 +1,1 @@
+"""The organizers' web console under /admin/: pages, not commands, for community staff."""

@@ -1,0 +1,14 @@
+"""The catalog page (being built)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.admin.views import render
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/catalog")
+async def catalog_page(request: web.Request) -> web.Response:
+    return render(request, "placeholder.html", {"title": "catalog"})
