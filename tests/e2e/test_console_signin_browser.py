@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from playwright.async_api import Browser, expect
 
-from bot.runtime import Runtime
-from tests.support.browser import PHONE, Console, chromium, console_tab
-from tests.support.server import RunningServer, running_server
+from tests.support.browser import PHONE, Console, chromium, console, console_server, console_tab
+from tests.support.server import RunningServer
 
-__all__ = ["chromium"]
-
-
-@pytest.fixture
-async def server(runtime: Runtime) -> AsyncIterator[RunningServer]:
-    async with running_server(runtime) as running:
-        yield running
-
-
-@pytest.fixture
-async def console(
-    server: RunningServer, chromium: Browser, database_url: str
-) -> AsyncIterator[Console]:
-    async with console_tab(server, chromium, database_url.split("+")[0]) as tab:
-        yield tab
+__all__ = ["chromium", "console", "console_server"]
 
 
 async def test_a_wrong_password_is_refused_and_the_right_one_opens_the_dashboard(
@@ -42,9 +24,9 @@ async def test_a_wrong_password_is_refused_and_the_right_one_opens_the_dashboard
 
 
 async def test_the_console_fits_a_phone_screen(
-    server: RunningServer, chromium: Browser, database_url: str
+    console_server: RunningServer, chromium: Browser
 ) -> None:
-    async with console_tab(server, chromium, "phone", viewport=PHONE) as phone:
+    async with console_tab(console_server, chromium, "phone", viewport=PHONE) as phone:
         await phone.sign_in()
         await expect(phone.page.locator("nav")).to_be_visible()
         overflow = await phone.page.evaluate(

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from tests.support.server import ADMIN_PASSWORD, RunningServer
+from bot.runtime import Runtime
+from tests.support.server import ADMIN_PASSWORD, RunningServer, running_server
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 # Headless, no sandbox (root in a container), and nothing that reaches for Google's
@@ -96,3 +97,18 @@ async def console_tab(
         yield Console(server, await context.new_page(), database)
     finally:
         await context.close()
+
+
+@pytest.fixture
+async def console_server(runtime: Runtime) -> AsyncIterator[RunningServer]:
+    async with running_server(runtime) as running:
+        yield running
+
+
+@pytest.fixture
+async def console(
+    console_server: RunningServer, chromium: Browser, database_url: str
+) -> AsyncIterator[Console]:
+    """A desktop browser tab on the console, not yet signed in."""
+    async with console_tab(console_server, chromium, database_url.split("+")[0]) as tab:
+        yield tab
