@@ -783,12 +783,17 @@ class _Validator:
                 f'has no time of day ("{cell.text}"); write e.g. {cell.text}T16:00:00',
             )
             return None
-        if written.tzinfo is not None:
-            return written.astimezone(UTC)
-        if zone is None:
+        if zone is None and written.tzinfo is None:
             return None
-        local = written.replace(tzinfo=zone)
-        if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != written:
+        try:
+            if written.tzinfo is not None:
+                return written.astimezone(UTC)
+            local = written.replace(tzinfo=zone)
+            round_trip = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+        except OverflowError:
+            self._error(cell.line, item, "starts_at", f'is out of range ("{cell.text}")')
+            return None
+        if round_trip != written:
             self._error(
                 cell.line,
                 item,

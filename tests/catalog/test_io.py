@@ -598,3 +598,9 @@ def test_value_of_the_wrong_shape_is_one_problem_not_also_missing() -> None:
         "catalog.yaml:4: timezone: expected a single value",
         "catalog.yaml:5: title: expected one text per language: {en: ..., es: ..., ar: ...}",
     ]
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T23:00:00", "0001-01-01T00:00:00+05:00"])
+def test_a_date_at_the_edge_of_the_calendar_is_a_problem_not_a_crash(start: str) -> None:
+    found = errors(session_yaml(starts_at=start, timezone="America/Los_Angeles"))
+    assert any("starts_at: is out of range" in problem for problem in found), found
