@@ -28,6 +28,9 @@ class ConsentSource(StrEnum):
     TELEGRAM_START = "telegram_start"
     PROVIDER = "provider"  # Twilio 21610, Telegram 403 "bot was blocked"
     ORGANIZER = "organizer"
+    # The person's data was deleted on request: this row is all that is left of them,
+    # so that nothing reaches the address again until they send START themselves.
+    ERASURE = "erasure"
 
 
 async def record(
