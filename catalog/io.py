@@ -783,11 +783,11 @@ class _Validator:
                 f'has no time of day ("{cell.text}"); write e.g. {cell.text}T16:00:00',
             )
             return None
-        if zone is None and written.tzinfo is None:
-            return None
         try:
             if written.tzinfo is not None:
                 return written.astimezone(UTC)
+            if zone is None:
+                return None
             local = written.replace(tzinfo=zone)
             round_trip = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
         except OverflowError:
