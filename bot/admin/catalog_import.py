@@ -25,7 +25,6 @@ from bot.admin.views import engine, now, render, services
 from bot.store import catalog_repo
 from catalog.errors import Problem
 from catalog.io import Format, check_catalog_text, format_of
-from catalog.models import Catalog
 
 routes = web.RouteTableDef()
 
@@ -95,7 +94,7 @@ async def _preview(
     """What the preview page shows, worked out in `connection` without writing."""
     stored = await catalog_repo.load(connection)
     # A merge may refer to stored topics and sessions; a replacement stands alone.
-    catalog, problems = _check(content, fmt, name, None if replace_all else stored)
+    catalog, problems = check_catalog_text(content, fmt, name, None if replace_all else stored)
     diff = (
         diff_catalogs(stored, catalog, now(request), replace_all=replace_all) if catalog else None
     )
@@ -126,18 +125,6 @@ async def _preview(
         "people": sum(notice.people for _announcement, notice in notices),
         "stale": False,
     }
-
-
-def _check(
-    content: str | bytes, fmt: Format, name: str, base: Catalog | None
-) -> tuple[Catalog | None, list[Problem]]:
-    try:
-        return check_catalog_text(content, fmt, name, base)
-    except OverflowError:
-        # A start in year 1 or 9999 overflows when moved to UTC, before the checker
-        # can report it; said here so the organizer gets a message, not a server error.
-        problem = _("A date in the file is too far in the past or the future.")
-        return None, [Problem(name, None, "starts_at", problem)]
 
 
 def _preview_page(request: web.Request, context: dict[str, Any]) -> web.Response:

@@ -198,6 +198,8 @@ outbox = Table(
     Column("delivered_at", UTCDateTime),
     Index("ix_outbox_queue", "channel", "status", "priority", "id"),
     Index("ix_outbox_item", "kind", "item", "status"),
+    # The console's messages-out counts and chart read recent rows only.
+    Index("ix_outbox_created_at", "created_at"),
 )
 
 broadcasts = Table(

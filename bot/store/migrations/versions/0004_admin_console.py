@@ -1,4 +1,4 @@
-"""admin console: sign-in sessions, failed sign-ins, the log of what people wrote
+"""admin console: sessions, failed sign-ins, what people wrote, an index on outbox time
 
 Revision ID: 0004
 Revises: 0003
@@ -19,6 +19,7 @@ Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    op.create_index("ix_outbox_created_at", "outbox", ["created_at"])
     op.create_table(
         "inbound_log",
         sa.Column("id", Id, primary_key=True, autoincrement=True),
@@ -67,3 +68,4 @@ def downgrade() -> None:
     op.drop_index("ix_inbound_log_contact", table_name="inbound_log")
     op.drop_index("ix_inbound_log_created_at", table_name="inbound_log")
     op.drop_table("inbound_log")
+    op.drop_index("ix_outbox_created_at", table_name="outbox")
