@@ -55,7 +55,7 @@ def kind_names() -> dict[str, str]:
 
 
 def status_names() -> dict[str, str]:
-    return {"scheduled": _("Scheduled"), "cancelled": _("Cancelled")}
+    return {"scheduled": _("Going ahead"), "cancelled": _("Called off")}
 
 
 def missing_translations(texts: Mapping[str, Localized]) -> list[tuple[str, str]]:

@@ -119,7 +119,7 @@ def _missing(title: Localized, summary: Localized, link: Localized) -> list[tupl
 
 def _status(session: Session, moment: datetime) -> tuple[str, Badge]:
     if session.status is SessionStatus.CANCELLED:
-        return _("Cancelled"), "bad"
+        return _("Called off"), "bad"
     if session.ends_at <= moment:
         return _("Held"), ""
     if session.starts_at <= moment:
