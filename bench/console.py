@@ -31,15 +31,15 @@ from sqlalchemy import insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from delivery import database  # noqa: E402
+from delivery import database
 
-from bot.broadcasts import Draft, create  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.runtime import open_runtime  # noqa: E402
-from bot.store.tables import contacts, inbound_log, outbox, subscriptions  # noqa: E402
-from bot.web.app import build_app  # noqa: E402
-from handlers import HANDLERS  # noqa: E402
-from tests.support.console import browser, sign_in  # noqa: E402
+from bot.broadcasts import Draft, create
+from bot.config import Settings
+from bot.runtime import open_runtime
+from bot.store.tables import contacts, inbound_log, outbox, subscriptions
+from bot.web.app import build_app
+from handlers import HANDLERS
+from tests.support.console import browser, sign_in
 
 PASSWORD = "bench-password"
 CHUNK = 5_000
