@@ -868,7 +868,7 @@ class _Validator:
             )
         if key == "link":
             for lang, cell in cells.items():
-                if not _is_web_address(cell.text):
+                if not is_web_address(cell.text):
                     self._error(
                         cell.line, item, f"link.{lang}", f'not an http(s) address ("{cell.text}")'
                     )
@@ -906,7 +906,8 @@ class _Validator:
         self._report.warning(line, self._where(item, key), message)
 
 
-def _is_web_address(text: str) -> bool:
+def is_web_address(text: str) -> bool:
+    """An http(s) address with a host and no spaces: what a link must be, in files or forms."""
     try:
         parts = urlsplit(text)
     except ValueError:

@@ -13,7 +13,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -21,7 +20,7 @@ from multidict import MultiDictProxy
 
 from bot.admin.catalog_view import TEXT_FIELDS, known_zones, local_input
 from bot.admin.i18n import gettext as _
-from catalog.io import DEFAULT_DURATION_MINUTES, MAX_DURATION_MINUTES
+from catalog.io import DEFAULT_DURATION_MINUTES, MAX_DURATION_MINUTES, is_web_address
 from catalog.models import (
     FALLBACK_LANGUAGE,
     LANGUAGES,
@@ -217,19 +216,6 @@ def check_resource(
     if errors or kind is None:
         return None, errors
     return Resource(form.id, kind, title, link, summary, sessions, topics), errors
-
-
-def is_web_address(text: str) -> bool:
-    """An http(s) address with a host and no spaces: the importer's rule for links."""
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return False
-    return (
-        parts.scheme in ("http", "https")
-        and bool(parts.hostname)
-        and not any(ch.isspace() for ch in text)
-    )
 
 
 def _check_new_id(item_id: str, taken: set[str], errors: Errors) -> None:

@@ -11,13 +11,10 @@ from __future__ import annotations
 import gettext as gettext_module
 from contextvars import ContextVar
 from functools import cache
-from io import BytesIO
 
 from babel import Locale, negotiate_locale
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR
+from bot.i18n import LOCALES_DIR, compile_catalog
 
 DOMAIN = "admin"
 LANGUAGES = ("en", "es")
@@ -33,12 +30,7 @@ def translations(language: str) -> gettext_module.NullTranslations:
     path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     if language == DEFAULT_LANGUAGE or not path.is_file():
         return gettext_module.NullTranslations()
-    with path.open("rb") as handle:
-        catalog = read_po(handle, domain=DOMAIN)
-    buffer = BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return gettext_module.GNUTranslations(buffer)
+    return compile_catalog(path)
 
 
 def gettext(message: str, **params: object) -> str:
