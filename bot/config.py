@@ -52,6 +52,9 @@ class Settings:
     # How long the sender lease of a channel lasts unrenewed: after a crash another worker
     # takes over sending within this many seconds.
     sender_lease_seconds: float = 15.0
+    # Messages a minute one SMS number or Telegram chat may send before it is asked to
+    # slow down and then ignored until it calms (cost protection); 0 turns it off.
+    flood_limit_per_minute: int = 10
     public_base_url: str | None = None
     organizers: frozenset[str] = frozenset()
     admin_password: str | None = None
@@ -61,6 +64,18 @@ class Settings:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.bot_timezone)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What no log line may show (`bot.log_redaction` replaces each with ***)."""
+        values = (
+            self.telegram_bot_token,
+            self.telegram_webhook_secret,
+            self.twilio_auth_token,
+            self.admin_password,
+            urlsplit(self.database_url).password,
+        )
+        return tuple(value for value in values if value)
 
     @classmethod
     def from_env(
@@ -86,7 +101,7 @@ class Settings:
             raise ConfigError("BOT_TIMEZONE", f"unknown time zone {timezone!r}") from exc
 
         port_text = text("PORT") or str(cls.port)
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        if not _whole_number(port_text) or not 0 < int(port_text) < 65536:
             raise ConfigError("PORT", f"must be a port number, got {port_text!r}")
 
         database_url = text("DATABASE_URL") or default_database_url()
@@ -118,6 +133,12 @@ class Settings:
         if accents not in set(AccentMode):
             raise ConfigError("SMS_ACCENTS", f"must be keep, auto or strip, got {accents!r}")
 
+        flood_text = text("FLOOD_LIMIT_PER_MINUTE") or str(cls.flood_limit_per_minute)
+        if not _whole_number(flood_text):
+            raise ConfigError(
+                "FLOOD_LIMIT_PER_MINUTE", f"must be a whole number (0 = off), got {flood_text!r}"
+            )
+
         organizers = frozenset(
             item.strip() for item in (text("ORGANIZERS") or "").split(",") if item.strip()
         )
@@ -138,12 +159,18 @@ class Settings:
             sms_accents=AccentMode(accents),
             sms_price_per_segment=rates["SMS_PRICE_PER_SEGMENT"],
             sender_lease_seconds=rates["SENDER_LEASE_SECONDS"],
+            flood_limit_per_minute=int(flood_text),
             public_base_url=urls["PUBLIC_BASE_URL"],
             organizers=organizers,
             admin_password=text("ADMIN_PASSWORD"),
             host=text("HOST") or cls.host,
             port=int(port_text),
         )
+
+
+def _whole_number(text: str) -> bool:
+    """ASCII digits only: `str.isdigit` also accepts "²", which `int` then refuses."""
+    return text.isascii() and text.isdigit()
 
 
 def _positive(name: str, raw: str | None, default: float) -> float:

@@ -17,10 +17,11 @@ from functools import cache
 from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot import outbox
+from bot import flood, outbox
 from bot.catalog_cache import CatalogCache
 from bot.config import Settings
-from bot.i18n import DEFAULT_LANGUAGE, I18n
+from bot.flood import Verdict
+from bot.i18n import DEFAULT_LANGUAGE, I18n, Translator
 from bot.langdetect import detect_language, language_from_code
 from bot.messages import Address, ChannelName, InboundMessage, OutboundMessage, Reply
 from bot.router import HELP_WORDS, Intent, Match, route
@@ -30,7 +31,7 @@ from bot.store.contacts import Contact
 from bot.store.tables import inbound_log, inbound_seen
 from bot.store.upsert import dialect_insert
 from catalog.normalize import tokens
-from handlers.context import AWAITING, Context, Handler
+from handlers.context import AWAITING, ERASE_REQUESTED, Context, Handler
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,10 @@ class Conversation:
             match = route(message.text)
             if match.intent is not Intent.MORE:
                 contact.state.pop(PENDING_PAGES, None)
+            if match.intent is not Intent.DELETE_DATA:
+                contact.state.pop(ERASE_REQUESTED, None)
+            organizer = is_organizer(message.address, self._settings.organizers)
+            verdict = await self._flood_verdict(connection, contact, message, match, organizer, now)
             handler, answer = self._handler_for(contact, message, match)
             if answer is None:
                 language = settle_language(contact, message, match)
@@ -155,36 +160,73 @@ class Conversation:
                 # nothing about the language this person reads.
                 language = contact.locale or DEFAULT_LANGUAGE
             await _log_inbound(connection, contact, message, language, now)
-            snapshot = await self._catalog.current(connection)
-            context = Context(
-                contact=contact,
-                tr=self._i18n[language],
-                i18n=self._i18n,
-                catalog=snapshot.catalog,
-                index=snapshot.index,
-                now=now,
-                zone=self._zone,
-                db=connection,
-                settings=self._settings,
-                organizer=is_organizer(message.address, self._settings.organizers),
-                answer=answer,
-            )
-            replies = await handler(message, match, context)
+            if verdict is Verdict.ANSWER:
+                context = await self._context(connection, contact, language, now, organizer, answer)
+                replies = await handler(message, match, context)
+                contact = context.contact
+                tr = context.tr
+            else:
+                tr = self._i18n[language]
+                replies = [] if verdict is Verdict.SILENT else [_slow_down(tr)]
             if message.address.channel is ChannelName.SMS:
-                replies = first_pages(replies, context.tr, self._sms_accents, contact.state)
+                replies = first_pages(replies, tr, self._sms_accents, contact.state)
             if contact_store.dialogue_of(contact) != before:
                 await contact_store.save_dialogue(connection, contact)
             return await outbox.add_replies(
                 connection,
                 message.address,
                 contact.id,
-                context.tr.language,
+                tr.language,
                 replies,
                 now,
                 worker=self._worker,
                 opted_out=contact.opted_out,
                 claim=claim,
             )
+
+    async def _context(
+        self,
+        connection: AsyncConnection,
+        contact: Contact,
+        language: str,
+        now: datetime,
+        organizer: bool,
+        answer: str | None,
+    ) -> Context:
+        snapshot = await self._catalog.current(connection)
+        return Context(
+            contact=contact,
+            tr=self._i18n[language],
+            i18n=self._i18n,
+            catalog=snapshot.catalog,
+            index=snapshot.index,
+            now=now,
+            zone=self._zone,
+            db=connection,
+            settings=self._settings,
+            organizer=organizer,
+            answer=answer,
+        )
+
+    async def _flood_verdict(
+        self,
+        connection: AsyncConnection,
+        contact: Contact,
+        message: InboundMessage,
+        match: Match,
+        organizer: bool,
+        now: datetime,
+    ) -> Verdict:
+        """STOP always counts (the law asks it be honoured) and is never itself limited."""
+        limit = self._settings.flood_limit_per_minute
+        if (
+            limit == 0
+            or organizer
+            or match.intent is Intent.OPT_OUT
+            or message.address.channel not in flood.LIMITED_CHANNELS
+        ):
+            return Verdict.ANSWER
+        return await flood.judge(connection, contact, now, limit)
 
     def _handler_for(
         self, contact: Contact, message: InboundMessage, match: Match
@@ -237,6 +279,15 @@ class Conversation:
             },
         )
         return bool(result.rowcount)
+
+
+def _slow_down(tr: Translator) -> Reply:
+    return Reply(
+        tr.gettext(
+            "You are sending messages very quickly, so I will pause for a minute. "
+            "Please wait a little, then send your question again."
+        )
+    )
 
 
 async def _log_inbound(

@@ -26,6 +26,7 @@ class Intent(StrEnum):
     SET_LANGUAGE = "set_language"
     LANGUAGE_MENU = "language_menu"
     UNSUBSCRIBE = "unsubscribe"
+    DELETE_DATA = "delete_data"  # "delete my data": asks, then erases on DELETE
     MY_REMINDERS = "my_reminders"
     SUBSCRIBE = "subscribe"
     BROADCAST = "broadcast"  # organizers only: "/broadcast", "broadcast status", …
@@ -55,6 +56,11 @@ OPT_IN_WORDS = frozenset(
 )
 HELP_WORDS = frozenset({"help", "ayuda", "info", "menu", "مساعده", "القائمه"})
 MORE_WORDS = frozenset({"more", "mas", "المزيد", "اكثر", "more please", "mas por favor"})
+# A whole-message confirmation of a pending "delete my data" (Match.argument CONFIRM_DELETE).
+# Not "yes"/"sí"/"نعم": those are opt-in words and keep that meaning (rule 1).
+DELETE_CONFIRM_WORDS = frozenset({"delete", "borrar", "eliminar", "borrarlos", "احذف", "حذف"})
+# Punctuation never survives `tokens`, so no request's remaining words can read like this.
+CONFIRM_DELETE = "<confirm>"
 # As the first word only: what follows is the organizer's sub-command ("status", "send").
 BROADCAST_WORDS = frozenset({"broadcast", "difundir", "difusion", "بث"})
 
@@ -74,9 +80,46 @@ LANGUAGE_WORDS = {
 }
 
 # (intent, phrases). A phrase matches when its words appear consecutively in the message.
-# UNSUBSCRIBE comes first: it is the one request allowed to contain a STOP word
-# ("stop reminders"); any other message with one gets the consent hint instead.
+# DELETE_DATA and UNSUBSCRIBE come first: they are the requests allowed to contain a STOP
+# word ("stop texting me and delete my data", "stop reminders"); any other message with
+# one gets the consent hint instead.
 RULES: tuple[tuple[Intent, tuple[str, ...]], ...] = (
+    (
+        Intent.DELETE_DATA,
+        (
+            "delete my data",
+            "delete all my data",
+            "delete my information",
+            "delete my info",
+            "delete my details",
+            "delete my number",
+            "delete my account",
+            "erase my data",
+            "remove my data",
+            "forget me",
+            "borrar mis datos",
+            "borra mis datos",
+            "borren mis datos",
+            "borrar todos mis datos",
+            "eliminar mis datos",
+            "elimina mis datos",
+            "eliminen mis datos",
+            "borrar mi informacion",
+            "eliminar mi informacion",
+            "borrar mi numero",
+            "eliminar mi numero",
+            "olvidame",
+            "احذف بياناتي",
+            "احذفوا بياناتي",
+            "حذف بياناتي",
+            "امسح بياناتي",
+            "امسحوا بياناتي",
+            "مسح بياناتي",
+            "احذف معلوماتي",
+            "حذف معلوماتي",
+            "احذف رقمي",
+        ),
+    ),
     (
         Intent.UNSUBSCRIBE,
         (
@@ -334,6 +377,7 @@ CONSENT_HINT = "consent"
 # as "end" or "cancel" are left out: "when does the session end?" is a question.
 STOP_IN_SENTENCE = frozenset({"stop", "stopall", "unsubscribe", "alto", "parar", "توقف"})
 
+_MAY_SAY_STOP = frozenset({Intent.DELETE_DATA, Intent.UNSUBSCRIBE})
 _NUMBER = re.compile(r"^#?\s*(\d{1,3})\s*[.)]?$")
 _FUZZY_MIN_LENGTH = 5
 _FUZZY_SCORE = 84.0
@@ -408,6 +452,8 @@ def route(text: str) -> Match:
         return Match(Intent.HELP)
     if whole in MORE_WORDS:
         return Match(Intent.MORE)
+    if whole in DELETE_CONFIRM_WORDS:
+        return Match(Intent.DELETE_DATA, CONFIRM_DELETE)
     number = _NUMBER.match(normalize(text).strip())
     if number:
         return Match(Intent.CHOOSE, number.group(1))
@@ -429,7 +475,7 @@ def route(text: str) -> Match:
             ):
                 return Match(Intent.SET_LANGUAGE, language)
     for intent, phrases in _RULE_PHRASES:
-        if intent is not Intent.UNSUBSCRIBE and STOP_IN_SENTENCE.intersection(original):
+        if intent not in _MAY_SAY_STOP and STOP_IN_SENTENCE.intersection(original):
             # "STOP please" is not an opt-out (rule 1), but the person clearly wants
             # something to stop: explain how, rather than answer the rest of the sentence.
             return Match(Intent.HELP, CONSENT_HINT)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from bot.router import Intent
 from handlers import (
     consent,
+    data_deletion,
     help,
     language,
     organizer,
@@ -33,6 +34,7 @@ HANDLERS: Mapping[Intent, Handler] = {
     Intent.SUBSCRIBE: subscribe.subscribe,
     Intent.UNSUBSCRIBE: subscribe.unsubscribe,
     Intent.MY_REMINDERS: subscribe.my_reminders,
+    Intent.DELETE_DATA: data_deletion.delete_data,
     Intent.BROADCAST: organizer.broadcast,
     Intent.LANGUAGE_MENU: language.language_menu,
     Intent.SET_LANGUAGE: language.set_language,

@@ -30,6 +30,13 @@ not answered as a question. Only STOP/START and the HELP words keep their meanin
 (design rule 1); the handler removes the key once it has what it asked for.
 """
 
+ERASE_REQUESTED = "erase_requested"
+"""`contact.state` key: when this person asked to have their data deleted (ISO time).
+
+Only a DELETE sent while it is set, and soon enough, erases; the conversation drops it
+on any other message, so the confirmation always answers the question just asked.
+"""
+
 
 @dataclass
 class Context:

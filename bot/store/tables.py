@@ -252,6 +252,8 @@ inbound_log = Table(
     Column("text", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False, index=True),
     Index("ix_inbound_log_contact", "contact_id", "id"),
+    # The flood limit's count of one contact's messages in the last minute.
+    Index("ix_inbound_log_contact_time", "contact_id", "created_at"),
 )
 
 admin_sessions = Table(

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bot.router import CONSENT_HINT, Intent, Match, route
+from bot.router import CONFIRM_DELETE, CONSENT_HINT, Intent, Match, route
 from catalog.normalize import tokens
 
 # (id, message, intent, argument or None when the argument is not part of the contract).
@@ -26,6 +26,19 @@ ROWS: list[tuple[str, str, Intent, str | None]] = [
     ("en-stop-sending-report", "stop sending the report", Intent.HELP, CONSENT_HINT),
     ("es-parar-por-favor", "PARAR por favor", Intent.HELP, CONSENT_HINT),
     ("ar-stop-please", "توقف من فضلك", Intent.HELP, CONSENT_HINT),
+    # --- deleting one's data: the request, then the one-word confirmation -----------------
+    ("en-delete-my-data", "Please delete my data", Intent.DELETE_DATA, None),
+    ("en-stop-and-delete", "stop texting me and delete my data", Intent.DELETE_DATA, None),
+    ("en-forget-me", "forget me", Intent.DELETE_DATA, None),
+    ("en-delete-confirm", "DELETE", Intent.DELETE_DATA, CONFIRM_DELETE),
+    ("en-delete-a-file", "how do I delete the slides", Intent.RESOURCES, None),
+    ("es-borrar-mis-datos", "borrar mis datos", Intent.DELETE_DATA, None),
+    ("es-eliminen-mis-datos", "Por favor eliminen mis datos", Intent.DELETE_DATA, None),
+    ("es-olvidame", "olvídame", Intent.DELETE_DATA, None),
+    ("es-borrar-confirm", "Borrar.", Intent.DELETE_DATA, CONFIRM_DELETE),
+    ("ar-delete-my-data", "احذف بياناتي", Intent.DELETE_DATA, None),
+    ("ar-erase-my-data", "امسحوا بياناتي من فضلك", Intent.DELETE_DATA, None),
+    ("ar-delete-confirm", "احذف", Intent.DELETE_DATA, CONFIRM_DELETE),
     # --- reminders off (not all messages) -------------------------------------------------
     ("en-stop-reminders", "stop reminders", Intent.UNSUBSCRIBE, None),
     ("en-stop-sending-reminders", "Stop sending reminders", Intent.UNSUBSCRIBE, None),

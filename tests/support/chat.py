@@ -34,8 +34,9 @@ class Chat:
     def __init__(self, runtime: Runtime, channel: RecordingChannel, contact: str) -> None:
         self.runtime = runtime
         self.channel = channel
-        self.address = Address(ChannelName.CONSOLE, contact)
-        self.dispatcher = runtime.dispatcher({ChannelName.CONSOLE: channel})
+        """On the recorder's channel: the terminal by default, SMS or Telegram when given."""
+        self.address = Address(channel.name, contact)
+        self.dispatcher = runtime.dispatcher({channel.name: channel})
 
     async def say(
         self, text: str, *, external_id: str | None = None, language_hint: str | None = None

@@ -9,6 +9,7 @@ appear. The bodies Twilio received are then measured with the segment report org
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,10 @@ from bot.channels.sms_text import AccentMode, Encoding, segment_report, sms_safe
 from bot.runtime import Runtime
 from bot.store import catalog_repo
 from catalog.io import load_catalog
+from tests.support.chat import FrozenClock
 from tests.support.server import running_server
+
+PAUSE = timedelta(seconds=10)
 
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]+")
 UPCOMING = Path(__file__).parent.parent / "fixtures" / "upcoming.yaml"
@@ -111,7 +115,7 @@ SCRIPTS = {
 
 
 @pytest.fixture
-async def replies(runtime: Runtime) -> dict[str, list[str]]:
+async def replies(runtime: Runtime, clock: FrozenClock) -> dict[str, list[str]]:
     async with runtime.engine.begin() as connection:
         stored = await catalog_repo.load(connection)
         await catalog_repo.save(connection, load_catalog(UPCOMING, base=stored), runtime.clock())
@@ -121,6 +125,7 @@ async def replies(runtime: Runtime) -> dict[str, list[str]]:
             parent = f"+1555{len(bodies):07d}"
             before = len(server.twilio.sent)
             for number, text in enumerate(script):
+                clock.now += PAUSE  # a person's pace, well under the flood limit
                 status, _ = await server.post_sms(parent, text, sid=f"SM{language}{number:030d}")
                 assert status == 200
                 await server.services.inbox.close()  # keep the replies in order
