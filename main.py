@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError
 
-from bot import broadcast_cli
+from bot import broadcast_cli, log_redaction
 from bot.channels.console import ConsoleChannel
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.errors import ConfigError
@@ -25,11 +26,20 @@ from bot.store import contacts as contact_store
 from bot.store.engine import create_engine, upgrade
 from bot.web.app import build_app
 from catalog.errors import CatalogError
-from catalog.io import check_catalog, dump_catalog, load_catalog
+from catalog.io import check_catalog, dump_catalog, format_of, load_catalog
 from handlers import HANDLERS
 
 PROMPT = "> "
 SHUTDOWN_SECONDS = 20.0
+# The contacts table keeps an address in 128 characters.
+MAX_CONTACT_LENGTH = 128
+
+
+def contact_id(text: str) -> str:
+    """A `chat --as` id the contacts table can hold; argparse says what is wrong otherwise."""
+    if not text.strip() or len(text) > MAX_CONTACT_LENGTH:
+        raise argparse.ArgumentTypeError(f"give 1 to {MAX_CONTACT_LENGTH} characters")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     chat = commands.add_parser("chat", help="talk to the bot in the terminal")
-    chat.add_argument("--as", dest="contact", default="terminal", help="contact id to chat as")
+    chat.add_argument(
+        "--as", dest="contact", type=contact_id, default="terminal", help="contact id to chat as"
+    )
     chat.add_argument("--lang", choices=SUPPORTED_LOCALES, help="answer in this language")
 
     catalog = commands.add_parser("catalog", help="import, export or check the catalog")
@@ -113,6 +125,9 @@ async def chat(settings: Settings, contact: str, language: str | None) -> int:
 
 
 async def catalog_command(settings: Settings, action: str, file: Path, replace: bool) -> int:
+    if action == "export" and format_of(file) is None:
+        print(f"{file}: unknown catalog format; use .yaml, .yml or .csv", file=sys.stderr)
+        return 1
     if action == "check":
         _, problems = check_catalog(file)
         for problem in problems:
@@ -194,11 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The server logs one line per message in and out; the CLI stays quiet.
     level = logging.INFO if args.command in ("serve", "worker") else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "aiohttp.access", "telegram", "twilio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
+        log_redaction.configure(level, settings.secrets)
         if args.command == "serve":
             return serve(settings, workers=not args.no_workers)
         if args.command == "worker":
@@ -216,6 +229,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except CatalogError as error:
         print(error, file=sys.stderr)
+        return 1
+    except DBAPIError as error:
+        if error.statement is not None:
+            raise  # a statement the database refused is a bug to see, not a setting
+        print(f"cannot open the database: {error.orig}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        # A file that cannot be written, a database that does not answer, a port in use.
+        print(f"error: {error}", file=sys.stderr)
         return 1
 
 

@@ -26,12 +26,24 @@ from bot.errors import BroadcastError
 from bot.fanout import Audience
 from bot.messages import ChannelName
 from bot.runtime import utc_now
+from bot.store import catalog_repo
 from bot.store.engine import create_engine, upgrade
 from catalog.models import LANGUAGES
 
 WATCH_SECONDS = 0.5
 # With no message settled for this long, say that no sender seems to be running.
 IDLE_HINT = timedelta(seconds=15)
+# As in the console: "later" means later, and within a year (a typo like 2062 is caught).
+MAX_AHEAD = timedelta(days=366)
+# Ids are 64-bit integers in the database; a larger number is a typo, not a broadcast.
+MAX_ID = 2**63 - 1
+
+
+def id_argument(text: str) -> int:
+    """A broadcast id argument; argparse says what is wrong with anything else."""
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"not a broadcast number: {text!r}")
+    return int(text)
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -59,28 +71,38 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
 
     send = actions.add_parser("send", help="confirm and send a draft, then watch it")
-    send.add_argument("id", type=int)
+    send.add_argument("id", type=id_argument)
     send.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     send.add_argument("--no-watch", action="store_true", help="return once it is queued")
 
     status = actions.add_parser("status", help="where a broadcast stands")
-    status.add_argument("id", type=int, nargs="?", help="default: the newest")
+    status.add_argument("id", type=id_argument, nargs="?", help="default: the newest")
     status.add_argument("--watch", action="store_true", help="follow it until it is done")
 
     actions.add_parser("cancel", help="stop a broadcast; what is queued is not sent").add_argument(
-        "id", type=int
+        "id", type=id_argument
     )
     actions.add_parser("list", help="the most recent broadcasts")
 
 
-def parse_time(text: str, zone: ZoneInfo) -> datetime:
+def parse_time(text: str, zone: ZoneInfo, now: datetime) -> datetime:
+    """The moment `--at` names, which must be ahead of `now` and within a year of it."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as error:
         raise BroadcastError(
             f"--at {text!r} is not a date and time like 2026-12-01 18:00"
         ) from error
-    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+    moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+    try:
+        ahead = moment - now
+    except OverflowError:  # year 1 or 9999 with an offset that takes it off the calendar
+        ahead = MAX_AHEAD * 2 if moment.year > now.year else -MAX_AHEAD
+    if ahead <= timedelta(0):
+        raise BroadcastError(f"--at {text!r} has passed: choose a time in the future")
+    if ahead > MAX_AHEAD:
+        raise BroadcastError(f"--at {text!r} is more than a year ahead")
+    return moment
 
 
 def format_preview(preview: Preview, zone: ZoneInfo) -> str:
@@ -146,6 +168,12 @@ async def _dispatch(
 ) -> int:
     zone = settings.zone
     if args.action == "create":
+        if args.topic:
+            async with engine.connect() as connection:
+                known = {topic.id for topic in (await catalog_repo.load(connection)).topics}
+            unknown = sorted(set(args.topic) - known)
+            if unknown:
+                raise BroadcastError(f"no such topic: {', '.join(unknown)}")
         draft = Draft(
             texts={"en": args.text, "es": args.text_es, "ar": args.text_ar},
             audience=Audience(
@@ -154,7 +182,7 @@ async def _dispatch(
                 topics=tuple(args.topic or ()),
                 subscribed=not args.everyone,
             ),
-            send_at=parse_time(args.at, zone) if args.at else None,
+            send_at=parse_time(args.at, zone, clock()) if args.at else None,
         )
         async with engine.begin() as connection:
             broadcast_id = await broadcasts.create(connection, draft, clock())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 
@@ -84,6 +85,37 @@ def _phone(text: str) -> str:
     return re.sub(r"[^\d+]", "", text)
 
 
+def storable(message: InboundMessage) -> InboundMessage:
+    """The message without NUL characters, which PostgreSQL text cannot hold.
+
+    A NUL means nothing in a text message, but one in a name or a body would otherwise
+    fail the whole turn on PostgreSQL (and only there) and cost the person their answer.
+    """
+    fields = (
+        message.text,
+        message.address.id,
+        message.external_id,
+        message.display_name,
+        message.language_hint,
+        message.deep_link,
+    )
+    if not any(value and "\x00" in value for value in fields):
+        return message
+    return replace(
+        message,
+        address=replace(message.address, id=message.address.id.replace("\x00", "")),
+        text=message.text.replace("\x00", ""),
+        external_id=_without_nul(message.external_id),
+        display_name=_without_nul(message.display_name),
+        language_hint=_without_nul(message.language_hint),
+        deep_link=_without_nul(message.deep_link),
+    )
+
+
+def _without_nul(value: str | None) -> str | None:
+    return None if value is None else value.replace("\x00", "")
+
+
 def keeps_its_meaning(message: InboundMessage, match: Match) -> bool:
     """STOP, START and the HELP words mean what they mean even in the middle of a question.
 
@@ -128,6 +160,7 @@ class Conversation:
         With `claim` false the replies are queued for the process that holds the
         channel's sender lease instead, and nothing is returned to deliver.
         """
+        message = storable(message)
         try:
             return await self._turn(message, claim)
         except Exception:

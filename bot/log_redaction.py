@@ -40,11 +40,15 @@ class RedactingFormatter(logging.Formatter):
 
 
 def configure(level: int, secrets: Iterable[str | None]) -> None:
-    """Log to stderr at `level` through the redacting formatter; quiet the chatty libraries."""
+    """Log to stderr at `level` through the redacting formatter; quiet the chatty libraries.
+
+    Like `logging.basicConfig`, it leaves a root logger that already has handlers alone
+    (a test runner's), but the libraries are quieted either way.
+    """
     handler = logging.StreamHandler()
     handler.setFormatter(
         RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
     )
-    logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.basicConfig(level=level, handlers=[handler])
     for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)

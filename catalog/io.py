@@ -55,6 +55,8 @@ from catalog.models import (
 __all__ = [
     "BUNDLED_CATALOG",
     "CSV_COLUMNS",
+    "FIRST_YEAR",
+    "LAST_YEAR",
     "Format",
     "check_catalog",
     "check_catalog_text",
@@ -95,6 +97,9 @@ CSV_COLUMNS = (
 
 DEFAULT_DURATION_MINUTES = 90
 MAX_DURATION_MINUTES = 24 * 60
+# Any real session falls well inside; a start at the ends of the calendar (year 1, year
+# 9999) loads but then breaks every reminder and "next" answer that adds a day to it.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 _Kind = Literal["topic", "session", "resource"]
 _SECTIONS: dict[str, _Kind] = {"topics": "topic", "sessions": "session", "resources": "resource"}
@@ -122,6 +127,9 @@ _LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "ar": "Arabic"}
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 _CSV_TEXT_COLUMN = re.compile(r"(title|summary|link|keywords)_(\w+)")
 _NULL_TAG = "tag:yaml.org,2002:null"
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): the
+# export puts an apostrophe in front, which the reader takes off again.
+_FORMULA_STARTS = frozenset("=+-@\t\r")
 
 _Choice = TypeVar("_Choice", SessionStatus, ResourceKind)
 
@@ -305,6 +313,10 @@ def _read_yaml(text: str, report: _Report) -> list[_Item]:
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         report.error(line, None, f"not valid YAML: character U+{exc.character:04X} is not allowed")
+        return []
+    except RecursionError:
+        # PyYAML composes nested lists and mappings recursively; a catalog is three levels.
+        report.error(None, None, "not valid YAML: lists or mappings nested too deeply")
         return []
     if root is None:
         report.error(None, None, "the file is empty")
@@ -497,6 +509,13 @@ def _without_empty(**fields: Any) -> dict[str, Any]:
 
 
 def _read_csv(text: str, report: _Report) -> list[_Item]:
+    # The characters YAML refuses (NUL and other control codes) are refused here too, so
+    # the two formats accept the same texts.
+    if unprintable := yaml.reader.Reader.NON_PRINTABLE.search(text):
+        line = text.count("\n", 0, unprintable.start()) + 1
+        code = ord(unprintable.group())
+        report.error(line, None, f"not valid CSV: character U+{code:04X} is not allowed")
+        return []
     first_line = text.split("\n", 1)[0]
     # Spreadsheets in Spanish (and many other) locales save "CSV" with semicolons.
     delimiter = ";" if ";" in first_line and "," not in first_line else ","
@@ -551,7 +570,11 @@ def _csv_item(
     if any(value.strip() for value in row[len(columns) :]):
         report.error(line, None, f"{len(row)} values but the header names {len(columns)} columns")
         return None
-    cells = {column: value.strip() for column, value in zip(columns, row, strict=False) if column}
+    cells = {
+        column: _csv_unescaped(value.strip())
+        for column, value in zip(columns, row, strict=False)
+        if column
+    }
     type_text = cells.get("type", "")
     kind = _KINDS.get(type_text)
     if kind is None:
@@ -570,6 +593,20 @@ def _csv_item(
         else:
             item.texts[key] = _Cell(value, line)
     return item
+
+
+def _formula_like(value: str) -> bool:
+    """Whether a spreadsheet would run the cell, even behind apostrophes: those are escaped
+    again, so that reading back is the exact inverse of writing."""
+    return value.lstrip("'")[:1] in _FORMULA_STARTS
+
+
+def _csv_escaped(value: str) -> str:
+    return "'" + value if _formula_like(value) else value
+
+
+def _csv_unescaped(value: str) -> str:
+    return value[1:] if value[:1] == "'" and _formula_like(value[1:]) else value
 
 
 def _csv_key(kind: _Kind, column: str) -> str | None:
@@ -635,7 +672,7 @@ def _dump_csv(catalog: Catalog) -> str:
 
 
 def _csv_texts(column: str, text: Localized) -> dict[str, str]:
-    return {f"{column}_{lang}": value for lang, value in _languages(text).items()}
+    return {f"{column}_{lang}": _csv_escaped(value) for lang, value in _languages(text).items()}
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -783,16 +820,16 @@ class _Validator:
                 f'has no time of day ("{cell.text}"); write e.g. {cell.text}T16:00:00',
             )
             return None
-        try:
-            if written.tzinfo is not None:
-                return written.astimezone(UTC)
-            if zone is None:
-                return None
-            local = written.replace(tzinfo=zone)
-            round_trip = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-        except OverflowError:
-            self._error(cell.line, item, "starts_at", f'is out of range ("{cell.text}")')
+        if not FIRST_YEAR <= written.year <= LAST_YEAR:
+            years = f"use a year from {FIRST_YEAR} to {LAST_YEAR}"
+            self._error(cell.line, item, "starts_at", f'is out of range ("{cell.text}"); {years}')
             return None
+        if written.tzinfo is not None:
+            return written.astimezone(UTC)
+        if zone is None:
+            return None
+        local = written.replace(tzinfo=zone)
+        round_trip = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
         if round_trip != written:
             self._error(
                 cell.line,

@@ -20,7 +20,13 @@ from multidict import MultiDictProxy
 
 from bot.admin.catalog_view import TEXT_FIELDS, known_zones, local_input
 from bot.admin.i18n import gettext as _
-from catalog.io import DEFAULT_DURATION_MINUTES, MAX_DURATION_MINUTES, is_web_address
+from catalog.io import (
+    DEFAULT_DURATION_MINUTES,
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_DURATION_MINUTES,
+    is_web_address,
+)
 from catalog.models import (
     FALLBACK_LANGUAGE,
     LANGUAGES,
@@ -39,9 +45,6 @@ Errors = dict[str, str]
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 # The word that names the "new item" page, so no item may be called it.
 RESERVED_IDS = frozenset({"new"})
-# Any real session falls well inside; the bounds keep time zone arithmetic from overflowing
-# at the ends of the calendar (year 1, year 9999).
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 TEXT_KEYS = tuple(f"{name}.{lang}" for name in TEXT_FIELDS for lang in LANGUAGES)
 
 

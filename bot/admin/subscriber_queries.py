@@ -60,9 +60,10 @@ async def search(
 ) -> tuple[list[Found], bool]:
     """Up to `limit` people, most recently seen first, and whether there were more.
 
-    An empty query lists the most recent contacts.
+    An empty query lists the most recent contacts. NUL characters are dropped: no name or
+    number holds one, and PostgreSQL refuses them in a query's text.
     """
-    query = query.strip()
+    query = query.replace("\x00", "").strip()
     where = [REAL, _matching(query)] if query else [REAL]
     rows = (
         await connection.execute(

@@ -174,6 +174,8 @@ async def sms_count(request: web.Request) -> web.Response:
         texts = broadcast_counter.texts_of(await request.json())
     except ValueError as error:  # not JSON, or not the expected shape
         return web.json_response({"error": str(error)}, status=400)
+    except RecursionError:  # arrays nested deeper than the JSON decoder goes
+        return web.json_response({"error": "the request is nested too deeply"}, status=400)
     counts = broadcast_counter.count(texts, services(request).settings)
     return web.json_response({"languages": counts})
 

@@ -82,7 +82,7 @@ async def simulator_api(request: web.Request) -> web.Response:
     token = _token(request)
     try:
         body = await request.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[…]]]]
         return _json_error(_("The request is not JSON."))
     if not isinstance(body, dict):
         return _json_error(_("The request is not JSON."))
