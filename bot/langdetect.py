@@ -123,6 +123,7 @@ _RAW_WORD: Final = re.compile(r"\w+")
 
 # Links, addresses and handles are Latin-script noise in any language: "متى الجلسة؟
 # https://school.example.org/sessions" is an Arabic message.
+DETECTED_CHARACTERS: Final = 1000
 _NOISE: Final = re.compile(
     r"https?://\S+|www\.\S+|\S+@\S+\.\S+|@\w+|\b[\w.-]+\.(?:com|org|net|edu|gov|us|io)\b\S*",
     re.IGNORECASE,
@@ -205,8 +206,12 @@ def detect_language(text: str) -> Detection:
     Arabic even when a link or an English school name is mixed in. Then keywords,
     because the model is unreliable on the one- to three-word first messages parents
     send. The model only breaks ties and handles messages no list covers.
+
+    Only the first `DETECTED_CHARACTERS` are read: they tell the language as well as
+    more would, and the link-stripping pattern backtracks on one long run of letters
+    (a 60,000-letter "word" held the event loop for 4 s).
     """
-    clean = _NOISE.sub(" ", text)
+    clean = _NOISE.sub(" ", text[:DETECTED_CHARACTERS])
     # Count words, not letters: "Lincoln Elementary ابني في مدرسة" is an Arabic message
     # about an English-named school, and long Latin names would outweigh it letter by
     # letter. A word with any Arabic letter is an Arabic word.

@@ -132,3 +132,8 @@ def test_unsure_model_returns_none() -> None:
 def test_detection_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         detect_language("hola").language = "en"  # type: ignore[misc]
+
+
+def test_a_huge_message_is_judged_by_its_beginning() -> None:
+    """One 60,000-letter word once held the event loop for seconds; now only 1,000 are read."""
+    assert detect_language("hola, ¿cuándo es la sesión? " + "x" * 60_000).language == "es"
