@@ -85,11 +85,17 @@ def _phone(text: str) -> str:
     return re.sub(r"[^\d+]", "", text)
 
 
-def storable(message: InboundMessage) -> InboundMessage:
-    """The message without NUL characters, which PostgreSQL text cannot hold.
+# NUL, which PostgreSQL text cannot hold, and UTF-16 surrogates, which no UTF-8 text can:
+# a Python str holds an emoji as one code point, so any surrogate here is a lone half.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
-    A NUL means nothing in a text message, but one in a name or a body would otherwise
-    fail the whole turn on PostgreSQL (and only there) and cost the person their answer.
+
+def storable(message: InboundMessage) -> InboundMessage:
+    """The message with NUL dropped and lone surrogates made U+FFFD.
+
+    JSON may spell either ("\\u0000", "\\ud800") and neither means anything in a text
+    message, but one in a name or a body would fail the whole turn when it is stored
+    and cost the person their answer.
     """
     fields = (
         message.text,
@@ -99,21 +105,25 @@ def storable(message: InboundMessage) -> InboundMessage:
         message.language_hint,
         message.deep_link,
     )
-    if not any(value and "\x00" in value for value in fields):
+    if not any(value and _UNSTORABLE.search(value) for value in fields):
         return message
     return replace(
         message,
-        address=replace(message.address, id=message.address.id.replace("\x00", "")),
-        text=message.text.replace("\x00", ""),
-        external_id=_without_nul(message.external_id),
-        display_name=_without_nul(message.display_name),
-        language_hint=_without_nul(message.language_hint),
-        deep_link=_without_nul(message.deep_link),
+        address=replace(message.address, id=_cleaned(message.address.id)),
+        text=_cleaned(message.text),
+        external_id=_cleaned_or_none(message.external_id),
+        display_name=_cleaned_or_none(message.display_name),
+        language_hint=_cleaned_or_none(message.language_hint),
+        deep_link=_cleaned_or_none(message.deep_link),
     )
 
 
-def _without_nul(value: str | None) -> str | None:
-    return None if value is None else value.replace("\x00", "")
+def _cleaned(value: str) -> str:
+    return _UNSTORABLE.sub(lambda found: "" if found.group() == "\x00" else "\ufffd", value)
+
+
+def _cleaned_or_none(value: str | None) -> str | None:
+    return None if value is None else _cleaned(value)
 
 
 def keeps_its_meaning(message: InboundMessage, match: Match) -> bool:

@@ -45,24 +45,29 @@ class Match:
     argument: str = ""  # the rest of the message (a search query), a number or a language
 
 
+def _spelt(*words: str) -> frozenset[str]:
+    """The words as the normaliser spells them ("استئناف" → "استيناف"), whatever we typed."""
+    return frozenset(" ".join(tokens(word)) for word in words)
+
+
 # Whole-message words (design rule 1). Checked on the normalised, punctuation-free text.
-OPT_OUT_WORDS = frozenset(
-    {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "alto", "parar", "baja"}
-    | {"توقف", "الغاء"}
+OPT_OUT_WORDS = _spelt(
+    *("stop", "stopall", "unsubscribe", "cancel", "end", "quit", "alto", "parar", "baja"),
+    *("توقف", "إلغاء"),
 )
-OPT_IN_WORDS = frozenset(
-    {"start", "unstop", "yes", "si", "alta", "iniciar", "comenzar", "reanudar"}
-    | {"ابدا", "نعم", "استئناف"}
+OPT_IN_WORDS = _spelt(
+    *("start", "unstop", "yes", "sí", "alta", "iniciar", "comenzar", "reanudar"),
+    *("ابدأ", "نعم", "استئناف"),
 )
-HELP_WORDS = frozenset({"help", "ayuda", "info", "menu", "مساعده", "القائمه"})
-MORE_WORDS = frozenset({"more", "mas", "المزيد", "اكثر", "more please", "mas por favor"})
+HELP_WORDS = _spelt("help", "ayuda", "info", "menu", "مساعدة", "القائمة")
+MORE_WORDS = _spelt("more", "más", "المزيد", "أكثر", "more please", "más por favor")
 # A whole-message confirmation of a pending "delete my data" (Match.argument CONFIRM_DELETE).
 # Not "yes"/"sí"/"نعم": those are opt-in words and keep that meaning (rule 1).
-DELETE_CONFIRM_WORDS = frozenset({"delete", "borrar", "eliminar", "borrarlos", "احذف", "حذف"})
+DELETE_CONFIRM_WORDS = _spelt("delete", "borrar", "eliminar", "borrarlos", "احذف", "حذف")
 # Punctuation never survives `tokens`, so no request's remaining words can read like this.
 CONFIRM_DELETE = "<confirm>"
 # As the first word only: what follows is the organizer's sub-command ("status", "send").
-BROADCAST_WORDS = frozenset({"broadcast", "difundir", "difusion", "بث"})
+BROADCAST_WORDS = _spelt("broadcast", "difundir", "difusión", "بث")
 
 LANGUAGE_WORDS = {
     "en": ("english", "ingles", "in english", "en ingles", "انجليزي", "الانجليزيه", "بالانجليزي"),

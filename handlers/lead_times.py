@@ -189,7 +189,9 @@ def parse_lead_times(text: str) -> LeadTimes | None:
     scan = _Scan()
     for index, word in enumerate(words):
         following = words[index + 1] if index + 1 < len(words) else None
-        if word.isdigit():
+        # isdecimal, not isdigit ("➌" is a digit `int` refuses); six digits is a year of
+        # minutes, and `int` refuses more than 4,300.
+        if word.isdecimal() and len(word) <= 6:
             scan.number(int(word), _Count.DIGITS)
         elif word in _NUMBERS:
             scan.number(_NUMBERS[word], _Count.WORDS)

@@ -153,16 +153,20 @@ def sms_safe(text: str, language: str, accents: AccentMode = AccentMode.AUTO) ->
     the whole message UCS-2) and, per `accents`, the accents GSM-7 lacks. Arabic is UCS-2
     anyway, so only its invisible marks and odd spaces go and its own punctuation and digits
     stay; but when an Arabic reply is in fact Latin text (the English fallback of rule 8) it
-    gets the English treatment, because for that text GSM-7 is within reach.
+    gets the English treatment, because for that text GSM-7 is within reach. Only when that
+    costs no more, though: GSM-7 spells "…" or "±" in three characters, and the last page of
+    an Arabic reply full of them would grow from three segments to four.
     The result may be empty when the text held nothing but emoji: callers must not send it.
     Applying it twice changes nothing.
     """
     latin = _latin(text, accents)
     if language.replace("_", "-").split("-")[0].lower() != "ar":
         return latin
-    if segment_report(latin).encoding is Encoding.GSM7:
+    arabic = _collapse(_pieces(text, latin=False))
+    report = segment_report(latin)
+    if report.encoding is Encoding.GSM7 and report.segments <= segment_report(arabic).segments:
         return latin
-    return _collapse(_pieces(text, latin=False))
+    return arabic
 
 
 def paginate(text: str, *, more_hint: str, max_segments: int = 3) -> list[str]:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
-from bot.messages import InboundMessage, Reply
+from bot.messages import Address, ChannelName, InboundMessage, Reply
 from bot.router import Intent
 from bot.runtime import Runtime
 from bot.store.tables import outbox
 from handlers import HANDLERS
-from tests.support.chat import Chat
+from tests.support.chat import Chat, RecordingChannel
 
 
 async def test_a_provider_retry_with_the_same_message_id_is_answered_once(chat: Chat) -> None:
@@ -54,3 +55,23 @@ async def test_replies_are_stored_claimed_in_the_outbox_before_they_are_sent(
     await chat.dispatcher.deliver(outgoing)
     assert [m.id for m in chat.channel.sent] == [m.id for m in outgoing]
     assert await statuses() == ["sent"]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("hola\x00", "Ana\x00"), ("hola \ud800", "\udc00Ana"), ("\x00", None)],
+    ids=["nul", "lone-surrogates", "only-nul"],
+)
+async def test_characters_no_database_can_store_still_get_an_answer(
+    runtime: Runtime, text: str, name: str | None
+) -> None:
+    """NUL (PostgreSQL refuses it) and lone surrogates (UTF-8 cannot hold them) arrive in
+    JSON as "\\u0000" and "\\ud800": the turn must not fail on them and apologise."""
+    channel = RecordingChannel(ChannelName.TELEGRAM)
+    message = InboundMessage(
+        Address(ChannelName.TELEGRAM, "31337"), text, runtime.clock(), display_name=name
+    )
+    replies = await runtime.conversation.handle(message)
+    await runtime.dispatcher({ChannelName.TELEGRAM: channel}).deliver(replies)
+    assert [m.text for m in channel.sent]
+    assert not any("something went wrong" in m.text for m in channel.sent)
