@@ -299,19 +299,31 @@ class BenchTwilio(FakeTwilio):
         self.sent = _Arrivals("sms", "To", report)
 
 
-def fakes_process(events_port: int) -> None:
+# What builds each fake from the reporting function; picklable (a class or a partial of one),
+# since it travels to the fakes' process. bench/soak.py passes its own.
+TelegramFactory = Callable[[Report], BenchTelegram]
+TwilioFactory = Callable[[Report], BenchTwilio]
+
+
+def fakes_process(
+    events_port: int,
+    telegram: TelegramFactory = BenchTelegram,
+    twilio: TwilioFactory = BenchTwilio,
+) -> None:
     """Entry point of the fakes' own process (multiprocessing, spawn)."""
-    asyncio.run(_serve_fakes(events_port))
+    asyncio.run(_serve_fakes(events_port, telegram, twilio))
 
 
-async def _serve_fakes(events_port: int) -> None:
+async def _serve_fakes(
+    events_port: int, make_telegram: TelegramFactory, make_twilio: TwilioFactory
+) -> None:
     """Serve both fakes, write "key time" lines to the load generator, stop when it hangs up."""
     reader, writer = await asyncio.open_connection("127.0.0.1", events_port)
 
     def report(key: str, at: float) -> None:
         writer.write(f"{key} {at!r}\n".encode())
 
-    async with BenchTelegram(report) as telegram, BenchTwilio(report) as twilio:
+    async with make_telegram(report) as telegram, make_twilio(report) as twilio:
         writer.write(f"ready {telegram.base_url} {twilio.base_url}\n".encode())
         await reader.read()
     writer.close()
@@ -325,11 +337,16 @@ class Fakes:
 
 
 @contextlib.asynccontextmanager
-async def running_fakes(layout: str, replies: Replies) -> AsyncIterator[Fakes]:
+async def running_fakes(
+    layout: str,
+    replies: Replies,
+    telegram: TelegramFactory = BenchTelegram,
+    twilio: TwilioFactory = BenchTwilio,
+) -> AsyncIterator[Fakes]:
     """Both fake providers, in their own process (`split`) or in this one (`shared`)."""
     if layout == "shared":
-        async with BenchTelegram(replies.arrived) as telegram, BenchTwilio(replies.arrived) as tw:
-            yield Fakes(telegram.base_url, tw.base_url, None)
+        async with telegram(replies.arrived) as fake_telegram, twilio(replies.arrived) as tw:
+            yield Fakes(fake_telegram.base_url, tw.base_url, None)
         return
 
     ready: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
@@ -347,7 +364,7 @@ async def running_fakes(layout: str, replies: Replies) -> AsyncIterator[Fakes]:
     server = await asyncio.start_server(listen, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     process = multiprocessing.get_context("spawn").Process(
-        target=fakes_process, args=(port,), daemon=True
+        target=fakes_process, args=(port, telegram, twilio), daemon=True
     )
     process.start()
     try:
