@@ -23,14 +23,17 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import outbox
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import Dispatcher, settle
 from bot.messages import ChannelName
 from bot.metrics import Metrics
 from bot.store import leases
+from bot.store.engine import brief, is_transient
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
+# After a failed round the loop waits a poll, then twice that…, up to this: a database
+# restart (a second or two) costs about that, and a long outage a try every few seconds.
 ERROR_PAUSE_SECONDS = 5.0
 # A send takes seconds at most (client time-outs are 10 s); a claim this old is orphaned.
 STALE_CLAIM = timedelta(minutes=5)
@@ -120,8 +123,12 @@ class OutboxPump:
             await asyncio.sleep(self._lease.total_seconds() / 4)
             try:
                 await self._renew(channel)
-            except Exception:
-                log.exception("could not renew the %s sender lease", channel)
+            except Exception as error:
+                if not is_transient(error):
+                    log.exception("could not renew the %s sender lease", channel)
+                else:
+                    # The drain's own failure says it with a traceback; once is enough.
+                    log.warning("could not renew the %s sender lease: %s", channel, brief(error))
 
     async def release(self) -> None:
         """Hand the leases back at a clean stop, so a successor need not wait for expiry."""
@@ -147,6 +154,7 @@ class OutboxPump:
         return count
 
     async def run(self, stop: asyncio.Event) -> None:
+        failures = 0  # rounds failed in a row
         while not stop.is_set():
             self.wake.clear()
             pause = self._poll_seconds
@@ -154,14 +162,27 @@ class OutboxPump:
                 await self.reap()
                 # Channels drain side by side: a long broadcast on Telegram at 30/s must
                 # not hold up SMS reminders, which have their own provider and limit.
-                await asyncio.gather(
-                    *(self._pump(channel, stop) for channel in self._dispatcher.channels)
-                )
-            except Exception:
+                await settle(self._pump(channel, stop) for channel in self._dispatcher.channels)
+            except Exception as error:
                 # The database restarting or a bug in one message: keep the loop alive.
-                log.exception("outbox drain failed; trying again in %.0f s", ERROR_PAUSE_SECONDS)
+                failures += 1
+                pause = min(ERROR_PAUSE_SECONDS, self._poll_seconds * 2 ** (failures - 1))
                 self._metrics.errors.labels("dispatcher").inc()
-                pause = ERROR_PAUSE_SECONDS
+                if failures == 1:
+                    log.exception("outbox drain failed; trying again in %.1f s", pause)
+                else:
+                    # The traceback was logged at the first failure: an outage of minutes
+                    # must not write one every few seconds.
+                    log.warning(
+                        "outbox drain failed again (%d in a row, %s); trying again in %.1f s",
+                        failures,
+                        brief(error),
+                        pause,
+                    )
+            else:
+                if failures:
+                    log.warning("outbox drain works again after %d failed rounds", failures)
+                failures = 0
             if not all(self.holds(channel) for channel in self._dispatcher.channels):
                 # Waiting for another process's lease: look again once it may have lapsed.
                 pause = min(pause, self._lease.total_seconds() / 3)

@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, make_url
+from sqlalchemy import Connection, event, exc, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.store import inline_sqlite
@@ -61,6 +61,32 @@ def create_engine(url: str) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+# Errors of the statement itself: asking again cannot help.
+_DETERMINISTIC = (exc.IntegrityError, exc.ProgrammingError, exc.DataError, exc.NotSupportedError)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether the same statement may succeed if tried again soon.
+
+    True for a database that is restarting or unreachable and for a connection lost
+    mid-statement: asyncpg's "the database system is shutting down" arrives as a plain
+    `DBAPIError`, a refused or reset connection as a bare `OSError` (SQLAlchemy wraps only
+    the driver's own errors), a full pool as SQLAlchemy's `TimeoutError`; SQLite's
+    "database is locked" is an `OperationalError`. False for a violated constraint or a
+    bad statement, which would fail the same way for ever.
+    """
+    if isinstance(error, _DETERMINISTIC):
+        return False
+    return isinstance(error, exc.DBAPIError | exc.TimeoutError | OSError | TimeoutError)
+
+
+def brief(error: BaseException) -> str:
+    """An error in one line, for a warning that repeats while the database is away:
+    SQLAlchemy's messages go on with the statement and a link on further lines."""
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first}"[:200]
 
 
 def _alembic_config(connection: Connection) -> Config:

@@ -16,6 +16,8 @@ import asyncio
 import html
 import json
 import re
+import socket
+import struct
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -67,11 +69,31 @@ class ApiError(Exception):
 
 
 @dataclass
-class _Fault:
+class Fault:
+    """What the next `times` matching calls get instead of a plain answer: `error`, a reset
+    connection, or (`stall` seconds) the usual effect with an answer too late to be read."""
+
     method: str
     chat_id: int | None
-    error: ApiError
+    error: ApiError | None
     times: int
+    reset: bool = False
+    stall: float = 0.0
+
+
+def reset_connection(request: web.Request) -> web.Response:
+    """Drop the request's connection with a TCP reset, as a crashing proxy or provider does.
+
+    SO_LINGER 0 makes the close an RST, so the client sees ECONNRESET rather than a tidy
+    end of stream; the response returned is never written.
+    """
+    transport = request.transport
+    if transport is not None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    return web.Response(status=500)
 
 
 class FakeTelegram:
@@ -106,7 +128,7 @@ class FakeTelegram:
         self.webhook: JSON | None = None
         self.too_many = 0
         self._updates: list[JSON] = []
-        self._faults: list[_Fault] = []
+        self._faults: list[Fault] = []
         self._sends: deque[float] = deque()
         self._chat_sends: dict[int, deque[float]] = {}
         self._message_id = 0
@@ -176,7 +198,7 @@ class FakeTelegram:
     ) -> None:
         """Make the next `times` sendMessage calls to `chat_id` fail with this error."""
         error = ApiError(error_code, description, retry_after)
-        self._faults.append(_Fault("sendmessage", chat_id, error, times))
+        self._faults.append(Fault("sendmessage", chat_id, error, times))
 
     def fail_method(
         self,
@@ -188,7 +210,20 @@ class FakeTelegram:
     ) -> None:
         """Make the next `times` calls of `method` (any chat) fail with this error."""
         error = ApiError(error_code, description, retry_after)
-        self._faults.append(_Fault(method.lower(), None, error, times))
+        self._faults.append(Fault(method.lower(), None, error, times))
+
+    def reset_chat(self, chat_id: int, times: int = 1) -> None:
+        """Reset the connection of the next `times` sendMessage calls to `chat_id`, before
+        anything is sent: the client gets ECONNRESET and the person nothing."""
+        self._faults.append(Fault("sendmessage", chat_id, None, times, reset=True))
+
+    def stall_chat(self, chat_id: int, seconds: float, times: int = 1) -> None:
+        """Send the next `times` messages to `chat_id`, but answer only after `seconds`.
+
+        Longer than the client's time-out, this is an answer lost on the way: the message
+        reached the person and the client, having given up, will try again.
+        """
+        self._faults.append(Fault("sendmessage", chat_id, None, times, stall=seconds))
 
     async def wait_for_sent(
         self,
@@ -232,23 +267,32 @@ class FakeTelegram:
         name = self._names.get(request.match_info["method"].lower())
         if name is None:
             return ApiError(404, "Not Found").response()
+        fault: Fault | None = None
         try:
             params = await _params(request)
             self.calls.append((name, params))
             self._changed.set()
-            self._raise_fault(name.lower(), params.get("chat_id"))
+            fault = self._take_fault(name.lower(), params.get("chat_id"))
+            if fault is not None and fault.reset:
+                return reset_connection(request)
+            if fault is not None and fault.error is not None:
+                raise fault.error
             result = await self._methods[name](params)
         except ApiError as error:
             return error.response()
+        if fault is not None and fault.stall:
+            await asyncio.sleep(fault.stall)
         return web.json_response({"ok": True, "result": result})
 
-    def _raise_fault(self, method: str, chat_id: object) -> None:
+    def _take_fault(self, method: str, chat_id: object) -> Fault | None:
+        """The fault this call meets, if any, counted off (a hook for scheduled faults)."""
         for fault in self._faults:
             if fault.method == method and fault.chat_id in (None, chat_id):
                 fault.times -= 1
                 if fault.times <= 0:
                     self._faults.remove(fault)
-                raise fault.error
+                return fault
+        return None
 
     # -- methods ---------------------------------------------------------------------------
 

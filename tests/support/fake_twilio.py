@@ -3,8 +3,9 @@
 Only the Messages create call is served, with Twilio's own URL, Basic auth, validation
 errors, JSON shapes and status callbacks signed like Twilio signs them, so the SMS channel
 and its webhooks are tested against what Twilio does rather than against a mock of our own
-code. Faults (opt-outs, invalid numbers, 429, 5xx, latency, a segment rate limit) are
-injected per number. It never listens on, nor calls, anything but 127.0.0.1.
+code. Faults (opt-outs, invalid numbers, 429, 5xx, latency, connection resets, answers lost
+to a time-out, a segment rate limit) are injected per number. It never listens on, nor
+calls, anything but 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from aiohttp import ClientSession, web
 from twilio.request_validator import RequestValidator
 
 from bot.channels.sms_text import segment_report
+from tests.support.fake_telegram import reset_connection
 
 TEST_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 TEST_AUTH_TOKEN = "fake-twilio-auth-token"
@@ -37,12 +39,17 @@ _RATE_SLACK_SECONDS = 0.02
 
 
 @dataclass
-class _Fault:
+class Fault:
+    """What the next `times` messages to a number get instead of a plain answer: a Twilio
+    error, a reset connection, or (`stall` seconds) acceptance with an answer too late."""
+
     status: int
     code: int
     message: str
     times: int
     retry_after: int | None
+    reset: bool = False
+    stall: float = 0.0
 
 
 class FakeTwilio:
@@ -73,7 +80,7 @@ class FakeTwilio:
         self.requests: list[dict[str, str]] = []
         self.too_many = 0
         self.status_posts: list[tuple[str, dict[str, str], int]] = []
-        self._faults: dict[str, deque[_Fault]] = {}
+        self._faults: dict[str, deque[Fault]] = {}
         self._undeliverable: dict[str, int] = {}
         self._accepted: deque[tuple[float, int]] = deque()
         self._changed = asyncio.Condition()
@@ -121,7 +128,24 @@ class FakeTwilio:
     ) -> None:
         """Refuse the next `times` messages to `to` with this Twilio error."""
         self._faults.setdefault(to, deque()).append(
-            _Fault(status, code, message, times, retry_after)
+            Fault(status, code, message, times, retry_after)
+        )
+
+    def reset_number(self, to: str, *, times: int = 1) -> None:
+        """Reset the connection of the next `times` messages to `to`, before accepting them:
+        the client gets ECONNRESET and the person nothing."""
+        self._faults.setdefault(to, deque()).append(
+            Fault(0, 0, "connection reset", times, None, reset=True)
+        )
+
+    def stall_number(self, to: str, seconds: float, *, times: int = 1) -> None:
+        """Accept the next `times` messages to `to`, but answer only after `seconds`.
+
+        Longer than the client's time-out, this is an answer lost on the way: the message
+        went out and the client, having given up, will try again.
+        """
+        self._faults.setdefault(to, deque()).append(
+            Fault(0, 0, "stalled", times, None, stall=seconds)
         )
 
     def undeliverable(self, to: str, code: int) -> None:
@@ -153,7 +177,10 @@ class FakeTwilio:
             return _error(400, 21602, "Message body is required.")
         if not (form.get("From") or form.get("MessagingServiceSid")):
             return _error(400, 21603, "A 'From' phone number is required.")
-        if (fault := self._next_fault(to)) is not None:
+        fault = self._next_fault(to)
+        if fault is not None and fault.reset:
+            return reset_connection(request)
+        if fault is not None and not fault.stall:
             headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
             return _error(fault.status, fault.code, fault.message, headers)
         segments = segment_report(form["Body"]).segments
@@ -168,6 +195,9 @@ class FakeTwilio:
             task = asyncio.create_task(self._report(sid, form))
             self._callback_tasks.add(task)
             task.add_done_callback(self._callback_tasks.discard)
+        if fault is not None and fault.stall:
+            # The handler is cancelled when the client gives up; the message is already out.
+            await asyncio.sleep(fault.stall)
         return web.json_response(self._resource(sid, form, segments), status=201)
 
     def _authorized(self, header: str) -> bool:
@@ -180,7 +210,8 @@ class FakeTwilio:
             return False
         return credentials == f"{self.account_sid}:{self.auth_token}"
 
-    def _next_fault(self, to: str) -> _Fault | None:
+    def _next_fault(self, to: str) -> Fault | None:
+        """The fault this message meets, if any, counted off (a hook for scheduled faults)."""
         faults = self._faults.get(to)
         if not faults:
             return None
