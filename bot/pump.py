@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import outbox
-from bot.dispatcher import Dispatcher, settle
+from bot.dispatcher import Dispatcher
 from bot.messages import ChannelName
 from bot.metrics import Metrics
 from bot.store import leases
@@ -64,7 +64,7 @@ class OutboxPump:
         self._reaped_at: datetime | None = None
         # channel → until when this process surely holds its lease
         self._held_until: dict[ChannelName, datetime] = {}
-        self.wake = asyncio.Event()
+        self.wake = Wake()
         dispatcher.send_only_while(self.holds)
 
     def holds(self, channel: ChannelName) -> bool:
@@ -154,43 +154,67 @@ class OutboxPump:
         return count
 
     async def run(self, stop: asyncio.Event) -> None:
+        """One loop per channel: a Telegram broadcast that takes an hour at 30/s must not
+        hold up SMS replies and reminders, which have their own provider, limit and lease
+        (a shared loop once stopped renewing the SMS lease until the broadcast ended)."""
+        await asyncio.gather(*(self._loop(channel, stop) for channel in self._dispatcher.channels))
+        try:
+            await self.release()
+        except Exception:
+            log.exception("could not release the sender leases; they expire on their own")
+
+    async def _loop(self, channel: ChannelName, stop: asyncio.Event) -> None:
+        wake = self.wake.event()
         failures = 0  # rounds failed in a row
         while not stop.is_set():
-            self.wake.clear()
+            wake.clear()
             pause = self._poll_seconds
             try:
                 await self.reap()
-                # Channels drain side by side: a long broadcast on Telegram at 30/s must
-                # not hold up SMS reminders, which have their own provider and limit.
-                await settle(self._pump(channel, stop) for channel in self._dispatcher.channels)
+                await self._pump(channel, stop)
             except Exception as error:
                 # The database restarting or a bug in one message: keep the loop alive.
                 failures += 1
                 pause = min(ERROR_PAUSE_SECONDS, self._poll_seconds * 2 ** (failures - 1))
                 self._metrics.errors.labels("dispatcher").inc()
                 if failures == 1:
-                    log.exception("outbox drain failed; trying again in %.1f s", pause)
+                    log.exception("%s outbox drain failed; trying again in %.1f s", channel, pause)
                 else:
                     # The traceback was logged at the first failure: an outage of minutes
                     # must not write one every few seconds.
                     log.warning(
-                        "outbox drain failed again (%d in a row, %s); trying again in %.1f s",
+                        "%s outbox drain failed again (%d in a row, %s); trying again in %.1f s",
+                        channel,
                         failures,
                         brief(error),
                         pause,
                     )
             else:
                 if failures:
-                    log.warning("outbox drain works again after %d failed rounds", failures)
+                    log.warning(
+                        "%s outbox drain works again after %d failed rounds", channel, failures
+                    )
                 failures = 0
-            if not all(self.holds(channel) for channel in self._dispatcher.channels):
+            if not self.holds(channel):
                 # Waiting for another process's lease: look again once it may have lapsed.
                 pause = min(pause, self._lease.total_seconds() / 3)
-            await _first_of(stop, self.wake, seconds=pause)
-        try:
-            await self.release()
-        except Exception:
-            log.exception("could not release the sender leases; they expire on their own")
+            await _first_of(stop, wake, seconds=pause)
+
+
+class Wake:
+    """ "Something was queued": wakes every channel's loop, each through its own event."""
+
+    def __init__(self) -> None:
+        self._events: list[asyncio.Event] = []
+
+    def event(self) -> asyncio.Event:
+        event = asyncio.Event()
+        self._events.append(event)
+        return event
+
+    def set(self) -> None:
+        for event in self._events:
+            event.set()
 
 
 async def _first_of(*events: asyncio.Event, seconds: float) -> None:

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.messages import ChannelName, OutboundKind, Priority
+from bot.channels.base import SendOutcome
+from bot.messages import ChannelName, OutboundKind, OutboundMessage, Priority
 from bot.metrics import Metrics
 from bot.outbox import Status
 from bot.pump import OutboxPump
@@ -16,13 +17,19 @@ from bot.store.tables import outbox
 from tests.support.chat import FrozenClock, RecordingChannel
 
 
-async def add_row(runtime: Runtime, address: str, status: Status, claimed_ago: timedelta) -> int:
+async def add_row(
+    runtime: Runtime,
+    address: str,
+    status: Status,
+    claimed_ago: timedelta,
+    channel: ChannelName = ChannelName.CONSOLE,
+) -> int:
     now = runtime.clock()
     async with runtime.engine.begin() as connection:
         result = await connection.execute(
             outbox.insert().returning(outbox.c.id),
             {
-                "channel": ChannelName.CONSOLE.value,
+                "channel": channel.value,
                 "address": address,
                 "kind": OutboundKind.BROADCAST.value,
                 "priority": Priority.BULK,
@@ -97,3 +104,39 @@ async def test_the_pump_wakes_for_new_work_and_stops_promptly(
     assert [m.id for m in recorder.sent] == [queued]
     stop.set()
     await asyncio.wait_for(task, 1)
+
+
+class StuckChannel(RecordingChannel):
+    """A provider that takes as long as the test says: a broadcast hours long, in effect."""
+
+    def __init__(self, name: ChannelName) -> None:
+        super().__init__(name)
+        self.release = asyncio.Event()
+
+    async def send(self, message: OutboundMessage) -> SendOutcome:
+        await self.release.wait()
+        return await super().send(message)
+
+
+async def test_a_long_drain_on_one_channel_does_not_hold_up_another(runtime: Runtime) -> None:
+    telegram, sms = StuckChannel(ChannelName.TELEGRAM), RecordingChannel(ChannelName.SMS)
+    dispatcher = runtime.dispatcher({ChannelName.TELEGRAM: telegram, ChannelName.SMS: sms})
+    pump = OutboxPump(runtime.engine, dispatcher, Metrics(), runtime.clock, poll_seconds=30)
+    await add_row(runtime, "1", Status.QUEUED, timedelta(0), ChannelName.TELEGRAM)
+    stop = asyncio.Event()
+    task = asyncio.create_task(pump.run(stop))
+    await asyncio.sleep(0.1)  # Telegram's drain is now stuck in its send
+
+    reply = await add_row(runtime, "+15550100000", Status.QUEUED, timedelta(0), ChannelName.SMS)
+    pump.wake.set()
+    for _ in range(200):
+        if sms.sent:
+            break
+        await asyncio.sleep(0.01)
+
+    assert [m.id for m in sms.sent] == [reply]
+    assert telegram.sent == []
+    telegram.release.set()
+    stop.set()
+    await asyncio.wait_for(task, 2)
+    assert len(telegram.sent) == 1
