@@ -29,6 +29,7 @@ from bot.router import HELP_WORDS, Intent, Match, route
 from bot.sms_paging import PENDING_PAGES, first_pages
 from bot.store import contacts as contact_store
 from bot.store.contacts import Contact
+from bot.store.engine import brief, is_transient
 from bot.store.tables import inbound_log, inbound_seen
 from bot.store.upsert import dialect_insert
 from catalog.normalize import tokens
@@ -173,7 +174,14 @@ class Conversation:
         message = storable(message)
         try:
             return await self._turn(message, claim)
-        except Exception:
+        except Exception as error:
+            if is_transient(error):
+                # The database is away: an apology could not be stored either. The caller
+                # answers 503 and the provider tries again.
+                log.warning(
+                    "conversation turn on %s failed: %s", message.address.channel, brief(error)
+                )
+                raise
             # A bug in one feature costs the person an apology, not an answer; the
             # failed turn's writes are rolled back whole.
             log.exception("conversation turn failed on %s", message.address.channel)

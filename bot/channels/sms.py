@@ -241,11 +241,26 @@ def segments_of(message: OutboundMessage, accents: AccentMode) -> int:
     return segment_report(sms_safe(message.text, message.locale, accents)).segments
 
 
+MAX_FIELD = 128
+# outbox.provider_id holds 64 characters; Twilio's sids are 34.
+MAX_PROVIDER_ID = 64
+
+
+def _small_number(text: str) -> bool:
+    """ASCII digits that fit a 64-bit column (18 digits always do; `int` of a 5,000-digit
+    string would raise on its own)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def parse_inbound(form: Mapping[str, str], received_at: datetime) -> InboundMessage:
     """An incoming SMS or MMS; media are not read, so a picture alone arrives as empty text."""
     sender, sid = form.get("From", ""), form.get("MessageSid", "")
     if not sender or not sid:
         raise BadWebhook("an inbound message needs From and MessageSid")
+    # Twilio's are a phone number (or "whatsapp:+1…") and "SM" + 32 hex digits; the
+    # database keeps 128 characters of either, and anything longer is not from Twilio.
+    if len(sender) > MAX_FIELD or len(sid) > MAX_FIELD:
+        raise BadWebhook(f"From and MessageSid are at most {MAX_FIELD} characters")
     return InboundMessage(
         Address(ChannelName.SMS, sender),
         form.get("Body", ""),
@@ -257,14 +272,16 @@ def parse_inbound(form: Mapping[str, str], received_at: datetime) -> InboundMess
 def parse_status(query: Mapping[str, str], form: Mapping[str, str]) -> DeliveryReport:
     """A status callback; our outbox id travels in the callback URL's `m`, set by `send`."""
     message_id = query.get("m", "")
-    if not (message_id.isascii() and message_id.isdigit()):
-        raise BadWebhook(f"status callback without a valid message id: m={message_id!r}")
+    if not _small_number(message_id):
+        raise BadWebhook(f"status callback without a valid message id: m={message_id[:40]!r}")
     status = form.get("MessageStatus", "")
     if status not in MESSAGE_STATUSES:
-        raise BadWebhook(f"unknown MessageStatus {status!r}")
+        raise BadWebhook(f"unknown MessageStatus {status[:40]!r}")
     error_code = form.get("ErrorCode") or None
-    if error_code is not None and not (error_code.isascii() and error_code.isdigit()):
-        raise BadWebhook(f"ErrorCode is not a number: {error_code!r}")
+    if error_code is not None and not _small_number(error_code):
+        raise BadWebhook(f"ErrorCode is not a number: {error_code[:40]!r}")
+    if len(form.get("MessageSid", "")) > MAX_PROVIDER_ID:
+        raise BadWebhook(f"MessageSid is at most {MAX_PROVIDER_ID} characters")
     return DeliveryReport(
         message_id=int(message_id),
         provider_id=form.get("MessageSid") or None,

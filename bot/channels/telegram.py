@@ -28,11 +28,13 @@ from telegram.request import HTTPXRequest
 
 from bot.channels.base import OutcomeKind, SendOutcome
 from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_shape import ShapeError, check_update
 from bot.channels.telegram_text import render_html, reply_markup, split_message
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.errors import ConfigError
 from bot.i18n import DEFAULT_LANGUAGE, N_, I18n
 from bot.messages import Address, ChannelName, InboundMessage, OutboundMessage
+from bot.store.engine import brief, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ _POOL_SIZE = 64
 _TIMEOUT = 10.0
 _POOL_TIMEOUT = 5.0
 _MAX_BACKOFF = 30.0
+# How long long polling waits before fetching an update the database could not take.
+_DATABASE_PAUSE = 1.0
 # How long stopping may spend telling Telegram which updates were handled.
 _CONFIRM_TIMEOUT = 1.0
 
@@ -229,13 +233,17 @@ def update_from_json(data: object, bot: Bot) -> Update:
     """
     if not isinstance(data, dict):
         raise BadUpdateError(f"an update is a JSON object, got {type(data).__name__}")
-    update_id = data.get("update_id")
-    if not isinstance(update_id, int) or isinstance(update_id, bool):
-        raise BadUpdateError(f"update_id must be an integer, got {update_id!r}")
+    try:
+        check_update(data)
+    except ShapeError as error:
+        raise BadUpdateError(f"malformed update: {error}") from error
+    update_id = data["update_id"]
     try:
         return Update.de_json(data, bot)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
         raise BadUpdateError(f"update {update_id} is malformed: {error!r}") from error
+    except RecursionError as error:  # a reply_to_message chain hundreds deep
+        raise BadUpdateError(f"update {update_id} is nested too deeply") from error
 
 
 async def answer_callback(bot: Bot, callback_query_id: str) -> None:
@@ -304,7 +312,8 @@ async def poll(
     """Long-poll for updates and hand them to `handle` one by one, until `stop` is set.
 
     An update is confirmed (the next offset moves past it) once `handle` returns or raises,
-    so a crashing update is logged and skipped rather than fetched forever. Network trouble
+    so a crashing update is logged and skipped rather than fetched forever; one that
+    failed because the database is away is fetched again once it may be back. Network trouble
     and server errors are waited out with a capped backoff; a revoked token is raised, since
     no amount of waiting fixes it.
     """
@@ -337,7 +346,14 @@ async def poll(
                 break  # left unconfirmed, so Telegram sends the rest after a restart
             try:
                 await handle(update)
-            except Exception:
+            except Exception as error:
+                if is_transient(error):
+                    # The database is away: keep this update, and the rest, for later.
+                    log.warning(
+                        "update %s waits for the database: %s", update.update_id, brief(error)
+                    )
+                    await _sleep_unless_stopped(_DATABASE_PAUSE, stop)
+                    break
                 log.exception("handling update %s failed; skipping it", update.update_id)
             offset = update.update_id + 1
     if offset != confirmed:

@@ -58,7 +58,8 @@ async def touch(
             {
                 "channel": address.channel.value,
                 "address": address.id,
-                "display_name": display_name,
+                # Telegram allows 64 characters and SMS has no name; the column keeps 128.
+                "display_name": None if display_name is None else display_name[:128],
                 "locale_chosen": False,
                 "opted_out": False,
                 "state": {},

@@ -28,6 +28,7 @@ from bot.web.keys import SERVICES
 from bot.web.ops import healthz, metrics
 from bot.web.telegram_webhook import handle_update, telegram_webhook
 from bot.web.twilio_webhooks import twilio_sms, twilio_status
+from bot.web.unavailable import database_unavailable
 from handlers import HANDLERS
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def build_app(
     """The server; `runtime` lets tests share an open one, `workers` runs the dispatcher loop,
     the scheduler and Telegram long polling (off for a web-only replica), and `freeze_heap` is for a
     process that serves and nothing else (it exempts the start-up heap from collection)."""
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[database_unavailable])
     app.router.add_post(TELEGRAM_WEBHOOK_PATH, telegram_webhook)
     app.router.add_post("/webhooks/twilio/sms", twilio_sms)
     app.router.add_post("/webhooks/twilio/status", twilio_status)
