@@ -24,6 +24,9 @@ from dataclasses import dataclass
 
 from bot.messages import OutboundMessage
 
+# How long the window waits for an earlier send to finish before counting it as done.
+WINDOW_WAIT_SECONDS = 1.0
+
 
 @dataclass(frozen=True)
 class Rate:
@@ -63,9 +66,11 @@ class RateLimiter:
         per_chat: Rate | None = None,
         clock: Callable[[], float] = time.monotonic,
         window: bool = False,
+        window_wait: float = WINDOW_WAIT_SECONDS,
     ) -> None:
         self.overall = overall
         self._window_size = max(1, math.floor(overall.per_second)) if window else 0
+        self._window_wait = window_wait
         # The completion times (futures until then) of the most recent sends, oldest first.
         self._recent: deque[asyncio.Future[float]] = deque()
         self._overall = _Bucket(overall)
@@ -123,7 +128,13 @@ class RateLimiter:
             self._recent.popleft()
         try:
             if earlier is not None:
-                delay = await asyncio.shield(earlier) + 1.0 - self._clock()
+                try:
+                    ended = await asyncio.wait_for(asyncio.shield(earlier), self._window_wait)
+                except TimeoutError:
+                    # A send unanswered this long (a provider time-out takes 10 s) reached
+                    # the provider long ago: count it as done rather than stall the channel.
+                    ended = self._clock() - 1.0
+                delay = ended + 1.0 - self._clock()
                 if delay > 0:
                     await asyncio.sleep(delay)
             yield

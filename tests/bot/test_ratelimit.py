@@ -93,3 +93,25 @@ async def test_the_window_keeps_every_second_at_the_limit_however_sends_are_dela
     assert len(started) == 12
     # The 11th send may not start until a second after the first one completed.
     assert started[10] >= min(finished) + 0.99
+
+
+async def test_a_send_that_never_answers_holds_the_window_only_briefly() -> None:
+    """A provider time-out (10 s) once stopped the whole channel for 8 s behind it."""
+    limiter = RateLimiter(Rate(2), window=True, window_wait=0.05)
+    answer = asyncio.Event()
+    later: list[int] = []
+
+    async def hung() -> None:
+        async with limiter.slot("hung"):
+            await answer.wait()
+
+    async def send(number: int) -> None:
+        async with limiter.slot(f"chat-{number}"):
+            later.append(number)
+
+    stuck = asyncio.create_task(hung())
+    await asyncio.wait_for(asyncio.gather(*(send(n) for n in range(4))), timeout=10)
+    assert sorted(later) == [0, 1, 2, 3]
+    assert not stuck.done()
+    answer.set()
+    await stuck
