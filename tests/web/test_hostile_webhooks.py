@@ -9,7 +9,7 @@ consent_events, subscriptions, outbox, inbound_log or inbound_seen changed; for 
 authentic hostile text, its sender's contact, their words in the inbound log and exactly
 one non-empty reply that is not the apology, accepted by the fake provider (the fake
 Telegram refuses HTML it could not parse); and afterwards the server still answers an
-ordinary "hi". Cases that hit a bug outside bot/web are strict xfails naming the bug."""
+ordinary "hi"."""
 
 from __future__ import annotations
 
@@ -77,11 +77,6 @@ async def world(server: RunningServer) -> Snapshot:
     assert len(taken["subscriptions"]) == 2
     assert len(taken["consent_events"]) == 1
     return taken
-
-
-@pytest.fixture
-def database(database_url: str) -> str:
-    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
 
 
 def family_counts() -> Counter[Family]:
@@ -156,11 +151,7 @@ async def test_a_hostile_request_is_refused_or_answered_politely(
     server: RunningServer,
     world: Snapshot,
     case: Case,
-    database: str,
-    request: pytest.FixtureRequest,
 ) -> None:
-    if case.bug is not None and database in case.bug.databases:
-        request.applymarker(pytest.mark.xfail(reason=case.bug.reason, strict=True))
     engine = server.services.runtime.engine
     await trim(engine, world)
     for step in case.prelude:
