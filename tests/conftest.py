@@ -15,28 +15,13 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy import delete
 
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
-from bot.store import catalog_repo
-from bot.store.tables import (
-    admin_login_failures,
-    admin_sessions,
-    broadcasts,
-    consent_events,
-    contacts,
-    inbound_log,
-    inbound_seen,
-    leases,
-    outbox,
-    session_events,
-    subscriptions,
-)
-from catalog.io import BUNDLED_CATALOG, load_catalog
 from handlers import HANDLERS
 from tests.support import loopback_only
 from tests.support.chat import Chat, FrozenClock, RecordingChannel
+from tests.support.fresh import fresh_install
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -107,24 +92,7 @@ async def session_runtime(database_url: str, clock: FrozenClock) -> AsyncIterato
 async def runtime(session_runtime: Runtime, clock: FrozenClock) -> AsyncIterator[Runtime]:
     """The session's runtime with people, messages and the catalog reset for this test."""
     clock.now = NOW
-    async with session_runtime.engine.begin() as connection:
-        # Leases too: one left by a worker process on the real clock would look held for
-        # ever to the frozen clock, and no test server would then send a thing.
-        for table in (
-            outbox,
-            inbound_log,
-            subscriptions,
-            consent_events,
-            inbound_seen,
-            contacts,
-            broadcasts,
-            session_events,
-            leases,
-            admin_sessions,
-            admin_login_failures,
-        ):
-            await connection.execute(delete(table))
-        await catalog_repo.save(connection, load_catalog(BUNDLED_CATALOG), NOW, replace=True)
+    await fresh_install(session_runtime.engine, NOW)
     yield session_runtime
 
 

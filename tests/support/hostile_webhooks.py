@@ -20,7 +20,6 @@ import base64
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from enum import Enum
 from itertools import count
 from typing import Any
@@ -31,21 +30,14 @@ from sqlalchemy import delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 from twilio.request_validator import RequestValidator
 
-from bot.store import catalog_repo
 from bot.store.tables import (
-    admin_login_failures,
-    admin_sessions,
-    broadcasts,
     consent_events,
     contacts,
     inbound_log,
     inbound_seen,
-    leases,
     outbox,
-    session_events,
     subscriptions,
 )
-from catalog.io import BUNDLED_CATALOG, load_catalog
 from tests.support.fake_telegram import callback_update, message_update, text_update
 from tests.support.fake_twilio import SIGNATURE_HEADER, TEST_AUTH_TOKEN, inbound_sms_params
 from tests.support.server import BOT_NUMBER, WEBHOOK_SECRET
@@ -352,26 +344,6 @@ async def trim(engine: AsyncEngine, world: Snapshot) -> None:
                 await connection.execute(delete(table).where(keys[0].not_in([k[0] for k in kept])))
             else:
                 await connection.execute(delete(table).where(tuple_(*keys).not_in(kept)))
-
-
-async def reset(engine: AsyncEngine, now: datetime) -> None:
-    """People, messages and the catalog as a fresh install has them, before a server starts."""
-    async with engine.begin() as connection:
-        for table in (
-            outbox,
-            inbound_log,
-            subscriptions,
-            consent_events,
-            inbound_seen,
-            contacts,
-            broadcasts,
-            session_events,
-            leases,
-            admin_sessions,
-            admin_login_failures,
-        ):
-            await connection.execute(delete(table))
-        await catalog_repo.save(connection, load_catalog(BUNDLED_CATALOG), now, replace=True)
 
 
 # -- the people every case starts with -----------------------------------------------------

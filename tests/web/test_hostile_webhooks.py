@@ -26,6 +26,7 @@ from bot.store.tables import outbox
 from tests.conftest import NOW
 from tests.support.chat import FrozenClock
 from tests.support.fake_telegram import text_update
+from tests.support.fresh import fresh_install
 from tests.support.hostile_webhooks import (
     CASES,
     Case,
@@ -36,7 +37,6 @@ from tests.support.hostile_webhooks import (
     Snapshot,
     changes,
     post,
-    reset,
     resolve,
     snapshot,
     trim,
@@ -60,7 +60,7 @@ _probe_ids = count(990_001)
 @pytest.fixture(scope="module")
 async def server(session_runtime: Runtime, clock: FrozenClock) -> AsyncIterator[RunningServer]:
     clock.now = NOW
-    await reset(session_runtime.engine, NOW)
+    await fresh_install(session_runtime.engine, NOW)
     # Some 300 replies in a few seconds: Telegram's 30 per second would make them queue.
     fast = replace(session_runtime.settings, telegram_messages_per_second=1000.0)
     async with running_server(session_runtime.with_settings(fast)) as running:
