@@ -65,11 +65,12 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from sqlalchemy import Integer, String, bindparam, func, select, text
@@ -1102,6 +1103,22 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
     print("\n\n" + "\n\n".join(sections))
 
 
+def run_in_folder(
+    prefix: str,
+    args: argparse.Namespace,
+    work: Callable[[argparse.Namespace, Path], Coroutine[Any, Any, object]],
+) -> None:
+    """Run a benchmark in a fresh folder for its databases and logs; `--keep` keeps it."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        asyncio.run(work(args, folder))
+    finally:
+        if args.keep:
+            print(f"logs kept in {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", action="store_true")
@@ -1142,14 +1159,7 @@ def main() -> None:
     if args.quick:
         args.recipients, args.throughput_recipients = 900, 5_000
         args.memory_sizes, args.reminders = [10_000, 100_000], 300
-    folder = Path(tempfile.mkdtemp(prefix="bench-delivery-"))
-    try:
-        asyncio.run(run(args, folder))
-    finally:
-        if args.keep:
-            print(f"logs kept in {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
+    run_in_folder("bench-delivery-", args, run)
 
 
 if __name__ == "__main__":

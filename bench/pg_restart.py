@@ -39,11 +39,9 @@ import contextlib
 import itertools
 import os
 import re
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -66,6 +64,7 @@ from delivery import (
     daytime_zone,
     prepared,
     progress_of,
+    run_in_folder,
     seed,
     settings_for,
     stop_process,
@@ -747,14 +746,7 @@ def main() -> None:
     parser.add_argument("--keep-cluster", action="store_true", help="leave the cluster running")
     parser.add_argument("--keep", action="store_true", help="keep the folder with the logs")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="bench-pg-restart-"))
-    try:
-        asyncio.run(main_async(args, folder))
-    finally:
-        if args.keep:
-            print(f"logs kept in {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
+    run_in_folder("bench-pg-restart-", args, main_async)
 
 
 if __name__ == "__main__":

@@ -37,9 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -60,6 +58,7 @@ from delivery import (
     daytime_zone,
     prepared,
     progress_of,
+    run_in_folder,
     seed,
     settings_for,
     stop_process,
@@ -327,14 +326,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300, help="give up after, s")
     parser.add_argument("--keep", action="store_true", help="keep the folder with the logs")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="bench-provider-faults-"))
-    try:
-        asyncio.run(run(args, folder))
-    finally:
-        if args.keep:
-            print(f"logs kept in {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
+    run_in_folder("bench-provider-faults-", args, run)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import outbox
 from bot.dispatcher import Dispatcher
+from bot.failure_streak import FailureStreak
 from bot.messages import ChannelName
 from bot.metrics import Metrics
 from bot.store import leases
@@ -165,7 +166,11 @@ class OutboxPump:
 
     async def _loop(self, channel: ChannelName, stop: asyncio.Event) -> None:
         wake = self.wake.event()
-        failures = 0  # rounds failed in a row
+        streak = FailureStreak(
+            log,
+            f"{channel} outbox drain failed",
+            f"{channel} outbox drain works again after %d failed rounds",
+        )
         while not stop.is_set():
             wake.clear()
             pause = self._poll_seconds
@@ -174,27 +179,11 @@ class OutboxPump:
                 await self._pump(channel, stop)
             except Exception as error:
                 # The database restarting or a bug in one message: keep the loop alive.
-                failures += 1
-                pause = min(ERROR_PAUSE_SECONDS, self._poll_seconds * 2 ** (failures - 1))
+                pause = min(ERROR_PAUSE_SECONDS, self._poll_seconds * 2**streak.count)
                 self._metrics.errors.labels("dispatcher").inc()
-                if failures == 1:
-                    log.exception("%s outbox drain failed; trying again in %.1f s", channel, pause)
-                else:
-                    # The traceback was logged at the first failure: an outage of minutes
-                    # must not write one every few seconds.
-                    log.warning(
-                        "%s outbox drain failed again (%d in a row, %s); trying again in %.1f s",
-                        channel,
-                        failures,
-                        brief(error),
-                        pause,
-                    )
+                streak.failed(error, pause)
             else:
-                if failures:
-                    log.warning(
-                        "%s outbox drain works again after %d failed rounds", channel, failures
-                    )
-                failures = 0
+                streak.succeeded()
             if not self.holds(channel):
                 # Waiting for another process's lease: look again once it may have lapsed.
                 pause = min(pause, self._lease.total_seconds() / 3)

@@ -22,13 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot import broadcasts
 from bot.calendar_file import calendar_url
 from bot.config import Settings
+from bot.failure_streak import FailureStreak
 from bot.fanout import Audience, Batch, Group, fan_out, recipients, subscribed_to
 from bot.i18n import I18n
 from bot.messages import OutboundKind
 from bot.quiet_hours import next_allowed
 from bot.reminder_times import due_at, send_time
 from bot.store import catalog_repo
-from bot.store.engine import brief
 from bot.store.subscriptions import ALL_SESSIONS, MAX_LEAD_MINUTES, decode_leads
 from bot.store.tables import contacts, session_events
 from catalog.models import Catalog, Session, SessionChange, SessionStatus
@@ -96,24 +96,16 @@ class Scheduler:
         return report
 
     async def run(self, stop: asyncio.Event, seconds: float = TICK_SECONDS) -> None:
-        failures = 0  # ticks failed in a row
+        streak = FailureStreak(
+            log, "scheduler tick failed", "scheduler ticks again after %d failed ticks"
+        )
         while not stop.is_set():
             try:
                 await self.tick()
             except Exception as error:
-                failures += 1
-                if failures == 1:
-                    log.exception("scheduler tick failed; trying again in %.0f s", seconds)
-                else:
-                    # The traceback went with the first: a database down for minutes
-                    # must not write one every tick.
-                    log.warning(
-                        "scheduler tick failed again (%d in a row, %s)", failures, brief(error)
-                    )
+                streak.failed(error, seconds)
             else:
-                if failures:
-                    log.warning("scheduler ticks again after %d failed ticks", failures)
-                failures = 0
+                streak.succeeded()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=seconds)
 

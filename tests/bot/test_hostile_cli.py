@@ -25,6 +25,7 @@ import pytest
 from tests.conftest import POSTGRES_ADMIN_DSN
 from tests.support.cli_run import Ran, run_main
 from tests.support.hostile_args import CASES, HOSTILE_ARGS, HostileArgs, lay_out
+from tests.support.required import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMUM_CASES = 15
@@ -122,9 +123,7 @@ def postgres_reachable() -> bool:
 
 def test_a_postgresql_database_that_does_not_exist_is_named(home: Home) -> None:
     if not postgres_reachable():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required under CI and unreachable at {POSTGRES_ADMIN_DSN}")
-        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_ADMIN_DSN}")
+        missing(f"PostgreSQL unreachable at {POSTGRES_ADMIN_DSN}")
     name = f"bot_missing_{uuid.uuid4().hex[:8]}"
     base = POSTGRES_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     result = run_main(["db", "upgrade"], home.path, {"DATABASE_URL": f"{base}/{name}"})

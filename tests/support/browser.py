@@ -19,6 +19,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from bot.runtime import Runtime
+from tests.support.required import missing
 from tests.support.server import ADMIN_PASSWORD, RunningServer, running_server
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -42,9 +43,7 @@ def require_chromium() -> None:
     if CHROMIUM.exists():
         return
     reason = f"no chromium at {CHROMIUM}: `apt-get install chromium` (scripts/test.sh does)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the browser tests must run under CI: {reason}")
-    pytest.skip(reason)
+    missing(reason)
 
 
 @pytest.fixture(scope="session")
