@@ -270,6 +270,7 @@ class Options:
     drain: float
     postgres: bool
     logs: Path | None
+    trace_memory: Path | None = None
     busy_before: float = 0.0
 
 
@@ -354,6 +355,13 @@ async def soak(
     environment = bot_environment(database_url, port, fakes)
     environment["TELEGRAM_MESSAGES_PER_SECOND"] = str(options.telegram_limit)
     command = [sys.executable, str(REPO / "main.py"), "serve"]
+    if options.trace_memory is not None:
+        tracer = [
+            str(REPO / "bench" / "traced.py"),
+            str(options.trace_memory),
+            str(options.interval),
+        ]
+        command[1:1] = tracer
     samples: list[Sample] = []
     connector = aiohttp.TCPConnector(limit=256)
     timeout = aiohttp.ClientTimeout(total=30)
@@ -675,6 +683,12 @@ def parse_options(argv: Sequence[str]) -> Options:
     parser.add_argument("--drain", type=float, default=10.0, help="wait for late replies")
     parser.add_argument("--postgres", action="store_true", help="server on PostgreSQL")
     parser.add_argument("--logs", type=Path, help="keep the server's log and database here")
+    parser.add_argument(
+        "--trace-memory",
+        type=Path,
+        help="run the server under tracemalloc, a heap snapshot per --interval in this folder "
+        "(compare two with bench/heap_diff.py; latencies then are not the bot's)",
+    )
     args = parser.parse_args(argv)
     if args.senders < 2 or args.senders % 2:
         parser.error("--senders must be even: half numbers, half chats")
@@ -697,6 +711,7 @@ def parse_options(argv: Sequence[str]) -> Options:
         drain=args.drain,
         postgres=args.postgres,
         logs=args.logs,
+        trace_memory=args.trace_memory.resolve() if args.trace_memory else None,
     )
 
 

@@ -332,7 +332,9 @@ class Dispatcher:
             return SendOutcome(OutcomeKind.REFUSED, error="loop protection: same text too often")
         throttle = self._throttles.get(channel)
         slot = (
-            throttle.limiter.slot(message.address.id, throttle.cost(message))
+            throttle.limiter.slot(
+                message.address.id, throttle.cost(message), outbox.PRIORITY_OF_KIND[message.kind]
+            )
             if throttle is not None
             else contextlib.nullcontext()
         )

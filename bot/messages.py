@@ -35,13 +35,13 @@ class Priority(IntEnum):
     BULK = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Address:
     channel: ChannelName
     id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InboundMessage:
     address: Address
     text: str
@@ -71,7 +71,7 @@ class Reply:
     kind: OutboundKind = OutboundKind.REPLY
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
     """A claimed outbox row on its way to a channel."""
 

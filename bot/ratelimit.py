@@ -1,21 +1,27 @@
 """Token buckets per channel and per chat (design rule 5), in one process.
 
-Each send reserves its slot before it waits (the generic cell rate algorithm: a bucket is
-the time at which it is next empty), so any number of concurrent senders share a limit
-without a lock and without polling. A 429's `retry_after` holds back only the chat it
-names: PTB's `AIORateLimiter` would stop every chat for one slow one.
+A chat's send reserves its slot before it waits (the generic cell rate algorithm: a
+bucket is the time at which it is next empty), so any number of concurrent senders share a
+chat's limit without a lock and without polling. The channel's slots are handed out one at
+a time instead, most urgent first (design rule 5: replies before bulk): were they booked
+ahead, a reply would queue behind every bulk send already booked, 1.4 s in a broadcast.
+A 429's `retry_after` holds back only the chat it names: PTB's `AIORateLimiter` would stop
+every chat for one slow one.
 
 Telegram counts what arrives in any one second, and arrivals jitter by a few
 milliseconds (the event loop, the HTTP client, a garbage collection), so evenly spaced
 starts alone still put 31 in some second about once a second. With `window`, a send also
 waits until one second after the send `per_second` places before it completed, which
-keeps every second at the limit or under, whatever the jitter.
+keeps every second at the limit or under, whatever the jitter. That wait is part of the
+turn, so it too goes to the most urgent first: after it, a turn's send starts at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import math
 import time
 from collections import deque
@@ -55,6 +61,112 @@ class _Bucket:
         self.empty_at = max(self.empty_at, at) + cost * self._interval
 
 
+class _Window:
+    """The completion times of the channel's last `size` sends (futures until then)."""
+
+    def __init__(self, size: int, wait: float, clock: Callable[[], float]) -> None:
+        self._size = size
+        self._wait = wait
+        self._clock = clock
+        self._recent: deque[asyncio.Future[float]] = deque()
+
+    def open_at(self) -> float | None:
+        """When the next send may start, or None while the send it waits for is unfinished."""
+        if len(self._recent) < self._size:
+            return -math.inf
+        oldest = self._recent[0]
+        return oldest.result() + 1.0 if oldest.done() else None
+
+    async def wait_open(self) -> float:
+        """Until the next send may start; returns the time it could (maybe past)."""
+        opens = self.open_at()
+        if opens is None:
+            try:
+                ended = await asyncio.wait_for(asyncio.shield(self._recent[0]), self._wait)
+            except TimeoutError:
+                # A send unanswered this long (a provider time-out takes 10 s) reached the
+                # provider long ago: count it as done rather than stall the channel.
+                ended = self._clock() - 1.0
+            opens = ended + 1.0
+        delay = opens - self._clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return opens
+
+    def start(self) -> asyncio.Future[float]:
+        """Count a send starting now; set the future's result to the time it ends."""
+        finished: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._recent.append(finished)
+        if len(self._recent) > self._size:
+            self._recent.popleft()
+        return finished
+
+
+# A place in the queue: resolved with the send's window entry (None without a window).
+_Turn = asyncio.Future[asyncio.Future[float] | None]
+
+
+class _Turns:
+    """The channel's slots, one at a time, to the most urgent waiter (lowest `priority`),
+    first come first served among equals.
+
+    A sender takes its slot at once when no one waits and the bucket (and the window)
+    has room; otherwise it queues, and one task hands out each slot as soon as both
+    allow. A waiter that is cancelled simply loses its place.
+    """
+
+    def __init__(self, bucket: _Bucket, window: _Window | None, clock: Callable[[], float]) -> None:
+        self._bucket = bucket
+        self._window = window
+        self._clock = clock
+        self._waiting: list[tuple[int, int, float, _Turn]] = []
+        self._arrivals = itertools.count()
+        self._granter: asyncio.Task[None] | None = None
+
+    async def take(self, cost: float, priority: int) -> asyncio.Future[float] | None:
+        """Wait for a turn; with a window, returns the future to set when the send ends."""
+        now = self._clock()
+        if not self._waiting and self._free_at(now) <= now:
+            return self._grant_one(now, cost)
+        turn: _Turn = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._arrivals), cost, turn))
+        if self._granter is None or self._granter.done():
+            self._granter = asyncio.create_task(self._grant())
+        try:
+            return await turn
+        except asyncio.CancelledError:
+            # Cancelled as the turn came: the send never starts, so it ends now.
+            if turn.done() and not turn.cancelled() and (finished := turn.result()) is not None:
+                finished.set_result(self._clock())
+            raise
+
+    def _free_at(self, now: float) -> float:
+        opens = self._window.open_at() if self._window is not None else -math.inf
+        return max(self._bucket.earliest(now), math.inf if opens is None else opens)
+
+    def _grant_one(self, at: float, cost: float) -> asyncio.Future[float] | None:
+        self._bucket.take(at, cost)
+        return self._window.start() if self._window is not None else None
+
+    async def _grant(self) -> None:
+        """Hand out each slot at its time; a slot is booked at the time it was due, not
+        when this task woke up for it, so a busy event loop's lateness is caught up
+        (the window still keeps any second from going over) instead of lost: it cost 8%
+        of the limit at 100 replies a second."""
+        while self._waiting:
+            at = self._bucket.earliest(self._clock())
+            delay = at - self._clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if self._window is not None:
+                at = max(at, await self._window.wait_open())
+            while self._waiting:
+                _, _, cost, turn = heapq.heappop(self._waiting)
+                if not turn.done():
+                    turn.set_result(self._grant_one(at, cost))
+                    break
+
+
 class RateLimiter:
     """Decides when the next message to a chat may leave, and sleeps until then."""
 
@@ -69,11 +181,10 @@ class RateLimiter:
         window_wait: float = WINDOW_WAIT_SECONDS,
     ) -> None:
         self.overall = overall
-        self._window_size = max(1, math.floor(overall.per_second)) if window else 0
-        self._window_wait = window_wait
-        # The completion times (futures until then) of the most recent sends, oldest first.
-        self._recent: deque[asyncio.Future[float]] = deque()
-        self._overall = _Bucket(overall)
+        sliding = (
+            _Window(max(1, math.floor(overall.per_second)), window_wait, clock) if window else None
+        )
+        self._overall = _Turns(_Bucket(overall), sliding, clock)
         self._per_chat = per_chat
         self._chats: dict[str, _Bucket] = {}
         self._held: dict[str, float] = {}
@@ -93,53 +204,23 @@ class RateLimiter:
             self._prune(now)
         return at - now
 
-    def reserve_overall(self, cost: float = 1.0) -> float:
-        """Book the channel's next slot from now; returns seconds until it."""
-        now = self._clock()
-        at = self._overall.earliest(now)
-        self._overall.take(at, cost)
-        return at - now
+    @contextlib.asynccontextmanager
+    async def slot(self, chat: str, cost: float = 1.0, priority: int = 0) -> AsyncIterator[None]:
+        """Wait for the chat's turn, then for the channel's (lower `priority` first); the
+        send runs inside the block, and its end is what the window counts.
 
-    async def acquire(self, chat: str, cost: float = 1.0) -> None:
-        """Wait for the chat's turn, then for the channel's.
-
-        In that order: a chat waiting out its own limit must not book channel capacity in
-        the future, which would hold every other chat behind it.
+        In that order: a chat waiting out its own limit must not hold a channel turn,
+        which would keep every other chat waiting behind it.
         """
         delay = self.reserve_chat(chat, cost)
         if delay > 0:
             await asyncio.sleep(delay)
-        delay = self.reserve_overall(cost)
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-    @contextlib.asynccontextmanager
-    async def slot(self, chat: str, cost: float = 1.0) -> AsyncIterator[None]:
-        """Wait for the turn (`acquire`), and with `window` the sliding second; the send
-        runs inside the block, and its end is what the window counts."""
-        await self.acquire(chat, cost)
-        if not self._window_size:
-            yield
-            return
-        earlier = self._recent[0] if len(self._recent) >= self._window_size else None
-        finished: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self._recent.append(finished)
-        if len(self._recent) > self._window_size:
-            self._recent.popleft()
+        finished = await self._overall.take(cost, priority)
         try:
-            if earlier is not None:
-                try:
-                    ended = await asyncio.wait_for(asyncio.shield(earlier), self._window_wait)
-                except TimeoutError:
-                    # A send unanswered this long (a provider time-out takes 10 s) reached
-                    # the provider long ago: count it as done rather than stall the channel.
-                    ended = self._clock() - 1.0
-                delay = ended + 1.0 - self._clock()
-                if delay > 0:
-                    await asyncio.sleep(delay)
             yield
         finally:
-            finished.set_result(self._clock())
+            if finished is not None:
+                finished.set_result(self._clock())
 
     def hold(self, chat: str, seconds: float) -> None:
         """Send nothing more to `chat` for `seconds` (the provider said so with a 429)."""

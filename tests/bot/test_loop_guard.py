@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, select
 
-from bot.loop_guard import LIMIT, WINDOW_SECONDS, LoopGuard
+from bot.loop_guard import LIMIT, TEXTS_PER_ADDRESS, WINDOW_SECONDS, LoopGuard
 from bot.messages import Address, ChannelName, OutboundKind, Reply
 from bot.outbox import Status, add_replies
 from bot.runtime import Runtime
@@ -68,10 +68,23 @@ def test_the_count_starts_again_when_the_window_ends(guard: LoopGuard, ticks: Ti
 
 def test_old_counts_are_swept(guard: LoopGuard, ticks: Ticks) -> None:
     for n in range(100):
-        guard.allow(ALICE, f"text {n}", OutboundKind.REPLY)
+        guard.allow(Address(ChannelName.SMS, f"+1555010{n:04d}"), "hello", OutboundKind.REPLY)
     ticks.now += WINDOW_SECONDS + 1
     guard.allow(BOB, "hello", OutboundKind.REPLY)
-    assert len(guard._counts) == 1
+    assert list(guard._counts) == [BOB]
+
+
+def test_a_conversation_is_remembered_by_its_last_few_texts_only(guard: LoopGuard) -> None:
+    for n in range(1000):
+        guard.allow(ALICE, f"answer {n}", OutboundKind.REPLY)
+    assert len(guard._counts[ALICE]) == TEXTS_PER_ADDRESS
+
+
+def test_a_loop_of_a_turn_with_several_replies_is_still_refused(guard: LoopGuard) -> None:
+    turn = ["Next session: Tuesday", "Recording: https://example.org/r", "Reply MENU"]
+    allowed = [guard.allow(ALICE, text, OutboundKind.REPLY) for _ in range(21) for text in turn]
+    assert all(allowed[: 20 * len(turn)])
+    assert not any(allowed[20 * len(turn) :])
 
 
 @pytest.mark.parametrize(

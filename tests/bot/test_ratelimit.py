@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from bot.messages import Priority
 from bot.ratelimit import Rate, RateLimiter
 
 
@@ -18,11 +19,22 @@ class Clock:
         return self.now
 
 
-def test_the_overall_rate_spaces_messages_after_the_burst() -> None:
-    clock = Clock()
-    limiter = RateLimiter(Rate(per_second=10, burst=3), clock=clock)
-    delays = [round(limiter.reserve_overall(), 6) for _ in range(6)]
-    assert delays == [0.0, 0.0, 0.0, 0.1, 0.2, 0.3]
+async def turns_taken(limiter: RateLimiter, sends: list[tuple[str, float, int]]) -> list[float]:
+    """When each (chat, cost, priority) got its turn, in seconds from the start, all
+    waiting at once, in the order given."""
+    started = time.monotonic()
+
+    async def send(chat: str, cost: float, priority: int) -> float:
+        async with limiter.slot(chat, cost, priority):
+            return time.monotonic() - started
+
+    return list(await asyncio.gather(*(send(*one) for one in sends)))
+
+
+async def test_the_overall_rate_spaces_messages_after_the_burst() -> None:
+    limiter = RateLimiter(Rate(per_second=10, burst=3))
+    turns = await turns_taken(limiter, [(f"chat-{n}", 1.0, 0) for n in range(6)])
+    assert turns == pytest.approx([0.0, 0.0, 0.0, 0.1, 0.2, 0.3], abs=0.05)
 
 
 def test_one_chat_gets_one_message_a_second_after_its_burst() -> None:
@@ -33,10 +45,45 @@ def test_one_chat_gets_one_message_a_second_after_its_burst() -> None:
     assert limiter.reserve_chat("b") == 0.0
 
 
-def test_sms_segments_count_against_the_rate() -> None:
-    clock = Clock()
-    limiter = RateLimiter(Rate(per_second=1, burst=1), clock=clock)
-    assert [limiter.reserve_overall(cost=3) for _ in range(3)] == [0.0, 3.0, 6.0]
+async def test_sms_segments_count_against_the_rate() -> None:
+    limiter = RateLimiter(Rate(per_second=20, burst=1))
+    turns = await turns_taken(limiter, [(f"number-{n}", 3.0, 0) for n in range(3)])
+    assert turns == pytest.approx([0.0, 0.15, 0.3], abs=0.05)
+
+
+async def test_replies_take_the_next_slot_ahead_of_bulk_already_waiting() -> None:
+    limiter = RateLimiter(Rate(per_second=10, burst=1))
+    bulk = [(f"subscriber-{n}", 1.0, Priority.BULK) for n in range(5)]
+    turns = await turns_taken(limiter, [*bulk, ("parent", 1.0, Priority.REPLY)])
+    # The first bulk send had the free slot; the reply has the next, the rest follow.
+    assert turns[-1] == pytest.approx(0.1, abs=0.05)
+    assert turns[:-1] == pytest.approx([0.0, 0.2, 0.3, 0.4, 0.5], abs=0.05)
+
+
+async def test_a_reply_waiting_for_the_window_goes_before_bulk_waiting_for_it() -> None:
+    limiter = RateLimiter(Rate(per_second=5, burst=5), window=True)
+    bulk = [(f"subscriber-{n}", 1.0, Priority.BULK) for n in range(8)]
+    turns = await turns_taken(limiter, [*bulk, ("parent", 1.0, Priority.REPLY)])
+    # Five bulk sends fill the first second; the reply has the first place in the next.
+    assert turns[:5] == pytest.approx([0.0] * 5, abs=0.05)
+    assert turns[-1] == pytest.approx(1.0, abs=0.05)
+    assert min(turns[5:-1]) > turns[-1]
+
+
+async def test_a_cancelled_wait_gives_its_slot_to_the_next_in_line() -> None:
+    limiter = RateLimiter(Rate(per_second=10, burst=1))
+    async with limiter.slot("first"):
+        pass
+
+    async def impatient() -> None:
+        async with limiter.slot("impatient"):
+            pass
+
+    given_up = asyncio.create_task(impatient())
+    await asyncio.sleep(0.01)
+    given_up.cancel()
+    turns = await turns_taken(limiter, [("next", 1.0, 0), ("after", 1.0, 0)])
+    assert turns == pytest.approx([0.09, 0.19], abs=0.05)
 
 
 def test_a_429_holds_back_only_the_chat_it_names() -> None:
@@ -45,7 +92,6 @@ def test_a_429_holds_back_only_the_chat_it_names() -> None:
     limiter.hold("slow", 5)
     assert limiter.reserve_chat("slow") == pytest.approx(5.0)
     assert limiter.reserve_chat("fast") == 0.0
-    assert limiter.reserve_overall() == 0.0
 
 
 async def test_a_chat_waiting_its_turn_does_not_delay_other_chats() -> None:
@@ -54,7 +100,8 @@ async def test_a_chat_waiting_its_turn_does_not_delay_other_chats() -> None:
     started = time.monotonic()
 
     async def send(chat: str) -> None:
-        await limiter.acquire(chat)
+        async with limiter.slot(chat):
+            pass
         finished.setdefault(chat, time.monotonic() - started)
 
     await asyncio.gather(send("busy"), send("busy"), send("busy"), send("other"))
