@@ -19,7 +19,7 @@ from bot.channels.console import ConsoleChannel
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.errors import ConfigError
 from bot.messages import Address, ChannelName, InboundMessage
-from bot.runtime import Runtime, open_runtime
+from bot.runtime import Runtime, catalog_to_merge_into, open_runtime
 from bot.services import open_services
 from bot.store import catalog_repo
 from bot.store import contacts as contact_store
@@ -73,8 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     catalog_commands.add_parser("export", help="write the catalog to YAML or CSV").add_argument(
         "file", type=Path
     )
-    catalog_commands.add_parser("check", help="validate a file, change nothing").add_argument(
-        "file", type=Path
+    checking = catalog_commands.add_parser(
+        "check", help="validate a file as `import` would read it, change nothing"
+    )
+    checking.add_argument("file", type=Path)
+    checking.add_argument(
+        "--replace", action="store_true", help="check it as a whole catalog, as import --replace"
     )
 
     broadcast_cli.add_parser(commands)
@@ -129,7 +133,9 @@ async def catalog_command(settings: Settings, action: str, file: Path, replace: 
         print(f"{file}: unknown catalog format; use .yaml, .yml or .csv", file=sys.stderr)
         return 1
     if action == "check":
-        _, problems = check_catalog(file)
+        # As `import` reads it: merged into the stored catalog unless it replaces it.
+        base = None if replace else await catalog_to_merge_into(settings)
+        _, problems = check_catalog(file, base=base)
         for problem in problems:
             print(problem)
         errors = [p for p in problems if p.severity == "error"]

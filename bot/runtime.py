@@ -8,7 +8,9 @@ import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
+from sqlalchemy import inspect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalog_cache import CatalogCache
@@ -24,7 +26,9 @@ from bot.ratelimit import Throttle
 from bot.router import Intent
 from bot.store import catalog_repo
 from bot.store.engine import create_engine, upgrade
+from bot.store.tables import meta
 from catalog.io import BUNDLED_CATALOG, load_catalog
+from catalog.models import Catalog
 from handlers.context import Handler
 
 log = logging.getLogger(__name__)
@@ -81,6 +85,30 @@ async def seed_catalog(engine: AsyncEngine, clock: Callable[[], datetime]) -> No
             return
         report = await catalog_repo.save(connection, load_catalog(BUNDLED_CATALOG), clock())
     log.info("imported the bundled catalog: %d items", len(report.added))
+
+
+def _sqlite_file_missing(database_url: str) -> bool:
+    """An SQLite database not created yet: connecting would create it."""
+    url = make_url(database_url)
+    return url.get_backend_name() == "sqlite" and not Path(url.database or ":memory:").is_file()
+
+
+async def catalog_to_merge_into(settings: Settings) -> Catalog:
+    """What `catalog import` without --replace merges a file into, read without changing
+    anything: the stored catalog or, in a database the bot never started on, the bundled
+    one its first start imports. `catalog check` checks a file against it, so that check
+    and import agree on a partial file that refers to stored topics and sessions."""
+    if _sqlite_file_missing(settings.database_url):
+        return load_catalog(BUNDLED_CATALOG)
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            started = await connection.run_sync(lambda sync: inspect(sync).has_table(meta.name))
+            if started and not await catalog_repo.is_empty(connection):
+                return await catalog_repo.load(connection)
+    finally:
+        await engine.dispose()
+    return load_catalog(BUNDLED_CATALOG)
 
 
 async def open_runtime(

@@ -99,7 +99,7 @@ def test_bad_arguments_get_a_usage_message(tmp_path: Path, args: list[str]) -> N
     assert "usage:" in result.stderr
 
 
-def test_a_file_adding_one_session_may_use_the_stored_topics(tmp_path: Path) -> None:
+def test_check_and_import_agree_on_a_file_that_uses_the_stored_topics(tmp_path: Path) -> None:
     addition = tmp_path / "addition.yaml"
     addition.write_text(
         "sessions:\n"
@@ -111,9 +111,18 @@ def test_a_file_adding_one_session_may_use_the_stored_topics(tmp_path: Path) -> 
         "    link: {en: https://futureoflearningca.org/shared-learning/}\n",
         encoding="utf-8",
     )
+    # Before the first start: checked against the bundled catalog that start imports,
+    # without creating the database.
+    checked = run(["catalog", "check", str(addition)], tmp_path)
+    assert checked.returncode == 0, checked.stdout
+    assert not (tmp_path / "cli.db").exists()
     imported = run(["catalog", "import", str(addition)], tmp_path)
     assert imported.returncode == 0, imported.stderr
     assert "1 added" in imported.stdout
+    assert run(["catalog", "check", str(addition)], tmp_path).returncode == 0
+    checked_whole = run(["catalog", "check", "--replace", str(addition)], tmp_path)
+    assert checked_whole.returncode == 1
+    assert 'unknown topic "family-engagement"' in checked_whole.stdout
     replaced = run(["catalog", "import", "--replace", str(addition)], tmp_path)
     assert replaced.returncode == 1
     assert 'unknown topic "family-engagement"' in replaced.stderr

@@ -25,6 +25,7 @@ from catalog.io import (
     FIRST_YEAR,
     LAST_YEAR,
     MAX_DURATION_MINUTES,
+    first_unprintable,
     is_web_address,
 )
 from catalog.models import (
@@ -334,9 +335,16 @@ def _localized(
         )
     elif FALLBACK_LANGUAGE not in values and required:
         errors[english] = _("Required: write it in English.")
+    for lang, text in values.items():
+        if (code := first_unprintable(text)) is not None:
+            errors[f"{name}.{lang}"] = _(
+                "This text holds an invisible control character (U+{code}), often pasted "
+                "from another program: delete the text and type it again.",
+                code=f"{code:04X}",
+            )
     if name == "link":
         for lang, text in values.items():
-            if not is_web_address(text):
+            if f"link.{lang}" not in errors and not is_web_address(text):
                 errors[f"link.{lang}"] = _(
                     "Enter a full web address starting with https:// (or http://)."
                 )

@@ -267,6 +267,22 @@ HOSTILE_REQUESTS: tuple[HostileRequest, ...] = (
         says=BIDI,
     ),
     HostileRequest(
+        "session-control-characters-in-title-refused",
+        "POST",
+        EDIT,
+        422,
+        session_form(title__es=CONTROLS),
+        says=_error("title-es"),
+    ),
+    HostileRequest(
+        "session-nul-in-summary-refused",
+        "POST",
+        EDIT,
+        422,
+        session_form(summary__en="before\x00after"),
+        says=_error("summary-en"),
+    ),
+    HostileRequest(
         "session-link-javascript",
         "POST",
         EDIT,
@@ -326,6 +342,14 @@ HOSTILE_REQUESTS: tuple[HostileRequest, ...] = (
         422,
         resource_form(kind="malware"),
         says=_error("kind"),
+    ),
+    HostileRequest(
+        "resource-escape-sequence-in-title-refused",
+        "POST",
+        RESOURCE,
+        422,
+        resource_form(title__en="Beacons\x1b[2J of Hope"),
+        says=_error("title-en"),
     ),
     HostileRequest(
         "resource-link-data",
