@@ -272,6 +272,7 @@ class Options:
     postgres: bool
     logs: Path | None
     trace_memory: Path | None = None
+    trace_frames: int = 0
     busy_before: float = 0.0
 
 
@@ -362,6 +363,8 @@ async def soak(
             str(options.trace_memory),
             str(options.interval),
         ]
+        if options.trace_frames:
+            tracer += ["--frames", str(options.trace_frames)]
         command[1:1] = tracer
     samples: list[Sample] = []
     connector = aiohttp.TCPConnector(limit=256)
@@ -697,6 +700,13 @@ def parse_options(argv: Sequence[str]) -> Options:
         help="run the server under tracemalloc, a heap snapshot per --interval in this folder "
         "(compare two with bench/heap_diff.py; latencies then are not the bot's)",
     )
+    parser.add_argument(
+        "--trace-frames",
+        type=int,
+        default=0,
+        help="with --trace-memory, also tracemalloc snapshots with this many frames "
+        "(slow: run at a fraction of the rate)",
+    )
     args = parser.parse_args(argv)
     if args.senders < 2 or args.senders % 2:
         parser.error("--senders must be even: half numbers, half chats")
@@ -720,6 +730,7 @@ def parse_options(argv: Sequence[str]) -> Options:
         postgres=args.postgres,
         logs=args.logs,
         trace_memory=args.trace_memory.resolve() if args.trace_memory else None,
+        trace_frames=args.trace_frames,
     )
 
 
