@@ -697,15 +697,15 @@ def parse_options(argv: Sequence[str]) -> Options:
     parser.add_argument(
         "--trace-memory",
         type=Path,
-        help="run the server under tracemalloc, a heap snapshot per --interval in this folder "
-        "(compare two with bench/heap_diff.py; latencies then are not the bot's)",
+        help="save the server's live objects by type per --interval in this folder "
+        "(bench/traced.py; compare two with bench/heap_diff.py)",
     )
     parser.add_argument(
         "--trace-frames",
         type=int,
         default=0,
         help="with --trace-memory, also tracemalloc snapshots with this many frames "
-        "(slow: run at a fraction of the rate)",
+        "(slow: run at a fraction of the rate; latencies then are not the bot's)",
     )
     args = parser.parse_args(argv)
     if args.senders < 2 or args.senders % 2:

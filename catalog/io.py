@@ -511,9 +511,9 @@ def _without_empty(**fields: Any) -> dict[str, Any]:
 def _read_csv(text: str, report: _Report) -> list[_Item]:
     # The characters YAML refuses (NUL and other control codes) are refused here too, so
     # the two formats accept the same texts.
-    if (code := first_unprintable(text)) is not None:
-        line = text.count("\n", 0, text.index(chr(code))) + 1
-        report.error(line, None, f"not valid CSV: character U+{code:04X} is not allowed")
+    if (at := first_unprintable(text)) is not None:
+        line = text.count("\n", 0, at) + 1
+        report.error(line, None, f"not valid CSV: character U+{ord(text[at]):04X} is not allowed")
         return []
     first_line = text.split("\n", 1)[0]
     # Spreadsheets in Spanish (and many other) locales save "CSV" with semicolons.
@@ -943,10 +943,10 @@ class _Validator:
 
 
 def first_unprintable(text: str) -> int | None:
-    """The code point of the first character YAML refuses (NUL and other control codes,
-    lone surrogates), or None: every way into the catalog refuses the same characters."""
+    """Where the first character YAML refuses is (NUL and other control codes, lone
+    surrogates), or None: every way into the catalog refuses the same characters."""
     found = yaml.reader.Reader.NON_PRINTABLE.search(text)
-    return None if found is None else ord(found.group())
+    return None if found is None else found.start()
 
 
 def is_web_address(text: str) -> bool:

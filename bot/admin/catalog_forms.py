@@ -336,11 +336,11 @@ def _localized(
     elif FALLBACK_LANGUAGE not in values and required:
         errors[english] = _("Required: write it in English.")
     for lang, text in values.items():
-        if (code := first_unprintable(text)) is not None:
+        if (at := first_unprintable(text)) is not None:
             errors[f"{name}.{lang}"] = _(
                 "This text holds an invisible control character (U+{code}), often pasted "
                 "from another program: delete the text and type it again.",
-                code=f"{code:04X}",
+                code=f"{ord(text[at]):04X}",
             )
     if name == "link":
         for lang, text in values.items():
