@@ -18,7 +18,7 @@ from bot.channels.base import Channel
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.dispatcher import Dispatcher
-from bot.i18n import I18n
+from bot.i18n import I18n, load_locale_data
 from bot.langdetect import warm_up
 from bot.messages import ChannelName
 from bot.metrics import Metrics
@@ -121,6 +121,7 @@ async def open_runtime(
     await upgrade(engine)
     await seed_catalog(engine, clock)
     i18n = I18n()
+    load_locale_data()
     warm_up()
     catalog = CatalogCache(max_age=catalog_max_age)
     worker = f"{socket.gethostname()}:{os.getpid()}"

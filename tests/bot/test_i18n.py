@@ -16,11 +16,13 @@ from pathlib import Path
 from string import Formatter
 from zoneinfo import ZoneInfo
 
+import babel.localedata
 import pytest
+from babel.lists import format_list
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from bot.i18n import ARABIC_PLURAL_FORMS, LOCALES_DIR, I18n
+from bot.i18n import ARABIC_PLURAL_FORMS, LOCALES_DIR, I18n, load_locale_data
 
 ROOT = Path(__file__).resolve().parents[2]
 POT = LOCALES_DIR / "messages.pot"
@@ -318,3 +320,18 @@ def test_when_in_english_reads_naturally(i18n: I18n) -> None:
 @pytest.mark.parametrize(("language", "rtl"), [("en", False), ("es", False), ("ar", True)])
 def test_only_arabic_is_right_to_left(i18n: I18n, language: str, rtl: bool) -> None:
     assert i18n[language].rtl is rtl
+
+
+def test_locale_data_is_loaded_at_start_not_on_a_parents_first_date(
+    i18n: I18n, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(babel.localedata, "_cache", {})
+    load_locale_data()
+    loaded_at_start = set(babel.localedata._cache)
+
+    for language in ("en", "es", "ar"):
+        i18n[language].when(datetime(2031, 5, 6, 7, 8, tzinfo=UTC), PACIFIC)
+        format_list(["a", "b", "c"], locale=language)
+
+    assert loaded_at_start >= {"en", "es", "ar"}
+    assert set(babel.localedata._cache) == loaded_at_start
