@@ -17,8 +17,9 @@ Needs root (pg_createcluster, pg_ctlcluster) and the fakes on 127.0.0.1 only.
    before, the outbox rows claimed but not settled (`sending`) are counted: what a restart
    may rightly send twice. Around it, a probe connects every 0.1 s (how long the database
    was down), and Telegram updates and inbound SMS are posted to `serve` every 0.5 s, with
-   /healthz. A Telegram update answered other than 200 is posted again afterwards, as
-   Telegram does; an SMS is not (Twilio calls its fallback URL, not the same one again).
+   /healthz, each waited for up to 15 s as Twilio does. A Telegram update answered other
+   than 200 is posted again afterwards, as Telegram does; an SMS is not (Twilio calls its
+   fallback URL, not the same one again), so `serve` holds it while the database is away.
 3. Reported: messages accepted by the fakes, recipients who got nothing, duplicates (and
    the in-flight bound), the pause in sending around each restart, the time to finish,
    whether both processes stayed up (and exited 0 on SIGTERM), the outbox's final state,
@@ -89,6 +90,8 @@ BOT_NUMBER = "+15550001111"
 PROBE_CHAT_BASE = 900_000_000
 PROBE_PHONE_PREFIX = "+1999"
 TELEGRAM_RATE = 30.0
+# How long Twilio waits for a webhook's answer (its read time-out).
+TWILIO_WAITS = 15.0
 
 
 def phone(number: int) -> str:
@@ -374,9 +377,14 @@ class Prober:
 
 
 async def probe_webhooks(prober: Prober, outage: Outage, stop: asyncio.Event) -> None:
+    """Every 0.5 s, whatever the earlier posts are waiting for (an SMS webhook holds its
+    request while the database is away), as the providers keep posting regardless."""
+    rounds: list[asyncio.Future[list[Post]]] = []
     while not stop.is_set():
-        outage.posts.extend(await asyncio.gather(prober.telegram(), prober.sms(), prober.health()))
+        rounds.append(asyncio.gather(prober.telegram(), prober.sms(), prober.health()))
         await asyncio.sleep(0.5)
+    for posts in await asyncio.gather(*rounds):
+        outage.posts.extend(posts)
 
 
 async def restart_during(
@@ -511,7 +519,7 @@ async def chaos(args: argparse.Namespace, cluster: Cluster, folder: Path) -> Res
         async with (
             FakeTelegramProcess(TOKEN) as telegram,
             FakeTwilioProcess() as twilio,
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TWILIO_WAITS)) as session,
         ):
             env = bot_env(url, telegram.base_url, twilio.base_url, args.sms_rate, port)
             async with (

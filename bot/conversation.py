@@ -177,8 +177,8 @@ class Conversation:
         except Exception as error:
             if is_transient(error):
                 # The database is away: an apology could not be stored either. The caller
-                # answers 503 and the provider tries again.
-                log.warning(
+                # waits and tries again, or answers 503 for the provider to, and says so.
+                log.debug(
                     "conversation turn on %s failed: %s", message.address.channel, brief(error)
                 )
                 raise

@@ -22,7 +22,7 @@ from bot.ratelimit import Throttle
 from bot.redact import describe
 from bot.store import consent
 from bot.store.consent import ConsentAction, ConsentSource
-from bot.store.engine import brief, is_transient
+from bot.store.outage import patiently
 
 log = logging.getLogger(__name__)
 
@@ -284,23 +284,13 @@ class Dispatcher:
         to RECORD_PATIENCE_SECONDS; meanwhile later outcomes queue behind in the group
         commit, and the batch waits rather than claim more.
         """
-        deadline = time.monotonic() + RECORD_PATIENCE_SECONDS
-        pause = RECORD_FIRST_PAUSE_SECONDS
-        while True:
-            try:
+        what = f"record {len(sent)} outcomes"
+        attempts = patiently(
+            what, RECORD_PATIENCE_SECONDS, RECORD_FIRST_PAUSE_SECONDS, RECORD_MAX_PAUSE_SECONDS
+        )
+        async for attempt in attempts:
+            with attempt:
                 await self._write_once(sent)
-                return
-            except Exception as error:
-                if not is_transient(error) or time.monotonic() + pause > deadline:
-                    raise
-                log.warning(
-                    "could not record %d outcomes (%s); trying again in %.1f s",
-                    len(sent),
-                    brief(error),
-                    pause,
-                )
-            await asyncio.sleep(pause)
-            pause = min(2 * pause, RECORD_MAX_PAUSE_SECONDS)
 
     async def _write_once(self, sent: Sequence[Sent]) -> None:
         stopped = {message.address for message, raw in sent if raw.kind is OutcomeKind.STOPPED}

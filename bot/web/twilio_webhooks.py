@@ -3,11 +3,16 @@
 The signature is checked against PUBLIC_BASE_URL plus the path and query Twilio called,
 never the URL this process saw: behind a proxy those differ, and a check against the
 internal one would either refuse every real request or accept forged ones.
+
+Twilio does not post a webhook again after a 503 (only to a Fallback URL, if one is set),
+so while the database restarts these two hold the request and try again, for less than
+Twilio's 15-second read time-out, before they give up with a 503.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
+from tenacity import AsyncRetrying
 
 from bot import outbox
 from bot.channels.sms import (
@@ -26,10 +31,15 @@ from bot.services import Services
 from bot.store import consent
 from bot.store import contacts as contact_store
 from bot.store.consent import ConsentAction, ConsentSource
+from bot.store.outage import patiently
 from bot.web.bodies import form_body
 from bot.web.keys import SERVICES
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
+# Twilio waits 15 s for an answer; a PostgreSQL restart takes well under a second.
+PATIENCE_SECONDS = 10.0
+FIRST_PAUSE_SECONDS = 0.1
+MAX_PAUSE_SECONDS = 2.0
 
 # Twilio's statuses that move a message forward; the rest (queued, sending…) say nothing new.
 _STATUS = {
@@ -63,7 +73,9 @@ async def twilio_sms(request: web.Request) -> web.Response:
     except BadWebhook as error:
         services.metrics.refused.labels("twilio_sms", "malformed").inc()
         raise web.HTTPBadRequest(text=str(error)) from error
-    await services.inbox.receive(message)
+    async for attempt in _patiently("take an inbound SMS"):
+        with attempt:
+            await services.inbox.receive(message)
     return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
 
@@ -74,8 +86,14 @@ async def twilio_status(request: web.Request) -> web.Response:
     except BadWebhook as error:
         services.metrics.refused.labels("twilio_status", "malformed").inc()
         raise web.HTTPBadRequest(text=str(error)) from error
-    await record_report(services, report)
+    async for attempt in _patiently("record a delivery report"):
+        with attempt:
+            await record_report(services, report)
     return web.Response(status=204)
+
+
+def _patiently(what: str) -> AsyncRetrying:
+    return patiently(what, PATIENCE_SECONDS, FIRST_PAUSE_SECONDS, MAX_PAUSE_SECONDS)
 
 
 async def record_report(services: Services, report: DeliveryReport) -> None:
