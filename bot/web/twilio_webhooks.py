@@ -36,8 +36,9 @@ from bot.web.bodies import form_body
 from bot.web.keys import SERVICES
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
-# Twilio waits 15 s for an answer; a PostgreSQL restart takes well under a second.
-PATIENCE_SECONDS = 10.0
+# Twilio waits 15 s for an answer (then calls the Fallback URL, if set); a PostgreSQL
+# restart takes well under a second. The last attempt starts by 12 s.
+PATIENCE_SECONDS = 12.0
 FIRST_PAUSE_SECONDS = 0.1
 MAX_PAUSE_SECONDS = 2.0
 
